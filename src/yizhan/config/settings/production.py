@@ -1,0 +1,32 @@
+"""Production: refuses to start with DEBUG on, the default secret key or no ALLOWED_HOSTS."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from yizhan.config.env import env_bool, env_int
+
+from .base import *  # noqa: F403
+from .base import ALLOWED_HOSTS, DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY
+
+
+def check_production_settings(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+    problems = []
+    if debug:
+        problems.append("DEBUG must be off in production")
+    if not secret_key or secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 50:
+        problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
+    if not allowed_hosts:
+        problems.append("ALLOWED_HOSTS must list the host names this site serves")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start: " + "; ".join(problems))
+
+
+check_production_settings(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
