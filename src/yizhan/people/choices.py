@@ -1,0 +1,63 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Platform(models.TextChoices):
+    MEITUAN = "meituan", _("Meituan")
+    ELEME = "eleme", _("Ele.me")
+    SF = "sf", _("SF Express")
+    JD = "jd", _("JD")
+    DADA = "dada", _("Dada")
+    SHANSONG = "shansong", _("Shansong")
+    HUOLALA = "huolala", _("Huolala")
+    DIDI = "didi", _("Didi")
+    OTHER = "other", _("Other")
+
+
+class Occupation(models.TextChoices):
+    FOOD_DELIVERY = "food_delivery", _("Food delivery")
+    COURIER = "courier", _("Parcel courier")
+    RIDE_HAILING = "ride_hailing", _("Ride-hailing driver")
+    FREIGHT = "freight", _("Freight driver")
+    OTHER = "other", _("Other")
+
+
+class Vehicle(models.TextChoices):
+    E_BIKE = "e_bike", _("Electric bicycle")
+    E_MOTORBIKE = "e_motorbike", _("Electric motorbike")
+    MOTORBIKE = "motorbike", _("Motorbike")
+    TRICYCLE = "tricycle", _("Tricycle")
+    CAR = "car", _("Car")
+    VAN = "van", _("Van or truck")
+    BICYCLE = "bicycle", _("Bicycle")
+    ON_FOOT = "on_foot", _("On foot")
+
+
+class RegistrationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending verification")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class PostKind(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Mobile grid worker")
+    CIVILITY = "civility", _("Civility advocate")
+    SAFETY = "safety", _("Safety patroller")
+    MEDIATOR = "mediator", _("Dispute mediator")
+    ELDERLY_AID = "elderly_aid", _("Elderly helper")
+    POLICY = "policy", _("Policy promoter")
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+ACTIVE_CLAIM_STATUSES = (ClaimStatus.PENDING, ClaimStatus.APPROVED)
+
+
+class MemberRole(models.TextChoices):
+    MEMBER = "member", _("Member")
+    LEADER = "leader", _("Leader")

@@ -1,0 +1,592 @@
+"""Every write to accounts, registrations, posts, teams and tokens.
+
+Each service checks its actor through the permission layer, changes state inside one
+transaction, and leaves an audit entry. A refused action raises ``ApplicationError`` (a 4xx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yizhan.areas.choices import AreaLevel
+from yizhan.areas.models import Area
+from yizhan.areas.selectors import nearest_grid
+from yizhan.core import crypto
+from yizhan.core.audit import log_action
+from yizhan.core.errors import ApplicationError, Conflict, Forbidden
+from yizhan.core.permissions import Action, require
+from yizhan.core.roles import SCOPED_ROLES, Role
+from yizhan.people.choices import (
+    ClaimStatus,
+    MemberRole,
+    Occupation,
+    Platform,
+    PostKind,
+    RegistrationStatus,
+    Vehicle,
+)
+from yizhan.people.models import (
+    ApiToken,
+    Post,
+    PostClaim,
+    RiderProfile,
+    Team,
+    TeamMembership,
+    User,
+)
+from yizhan.people.validation import check_point, normalise_phone
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_choice(value: str, choices, field: str, label: str) -> str:
+    if value not in choices.values:
+        raise ApplicationError(
+            _("Please choose a valid %(label)s.") % {"label": label}, code="invalid_choice", field=field
+        )
+    return value
+
+
+def _check_name(name: str, *, field: str = "name", max_length: int = 50) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError(_("Please enter a name."), code="required", field=field)
+    if len(name) > max_length:
+        raise ApplicationError(
+            _("The name is too long (at most %(n)s characters).") % {"n": max_length},
+            code="too_long",
+            field=field,
+        )
+    return name
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password or "", user)
+    except ValidationError as exc:
+        raise ApplicationError(
+            " ".join(str(m) for m in exc.messages), code="weak_password", field="password"
+        ) from None
+
+
+def _check_community(community: Any) -> Area:
+    if not isinstance(community, Area) or community.level != AreaLevel.COMMUNITY:
+        raise ApplicationError(
+            _("Please choose a community (社区) to register with."),
+            code="not_a_community",
+            field="community",
+        )
+    return community
+
+
+def _phone_taken(phone: str, *, exclude: User | None = None) -> bool:
+    qs = User.objects.filter(phone_index=crypto.blind_index(phone))
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.exists()
+
+
+def _phone_conflict() -> Conflict:
+    return Conflict(
+        _("This phone number is already registered. Please log in instead."),
+        code="phone_taken",
+        field="phone",
+    )
+
+
+def _set_rider_area(rider: RiderProfile, *, community: Area, grid: Area | None) -> None:
+    rider.community = community
+    rider.grid = grid
+    rider.area_code = grid.code if grid is not None else community.code
+    User.objects.filter(pk=rider.user_id).update(area=grid or community, area_code=rider.area_code)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_create(
+    *,
+    username: str,
+    name: str,
+    role: str,
+    password: str | None,
+    area: Area | None = None,
+    phone: str = "",
+    department: Any = None,
+    actor: Any = None,
+    is_superuser: bool = False,
+) -> User:
+    """Create a staff, handler, admin, merchant or volunteer account (riders register)."""
+    _check_choice(role, Role, "role", _("role"))
+    if role in SCOPED_ROLES and area is None and not is_superuser:
+        raise ApplicationError(
+            _("Staff, handlers and administrators need an area to work in."), field="area"
+        )
+    if actor is not None and area is not None:
+        require(actor, Action.CONFIGURE, area)
+    if User.objects.filter(username=username).exists():
+        raise Conflict(_("That username is taken."), code="username_taken", field="username")
+    user = User(
+        username=username,
+        name=_check_name(name),
+        role=role,
+        area=area,
+        area_code=area.code if area else "",
+        department=department,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+    )
+    if phone:
+        phone = normalise_phone(phone)
+        if _phone_taken(phone):
+            raise _phone_conflict()
+        user.set_phone(phone)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    log_action(actor=actor, action="account.created", target=user, data={"role": role})
+    return user
+
+
+@transaction.atomic
+def user_set_language(*, user: User, language: str) -> User:
+    codes = [code for code, _label in settings.LANGUAGES]
+    if language not in codes:
+        raise ApplicationError(_("That language is not available."), field="language")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return user
+
+
+# --- registration (社区报到) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def rider_register(
+    *,
+    name: str,
+    phone: str,
+    password: str,
+    community: Any,
+    platform: str,
+    occupation: str,
+    vehicle: str,
+    work_lat: Any,
+    work_lng: Any,
+    work_address: str = "",
+    consent: bool = False,
+) -> RiderProfile:
+    """A rider registers with a community; the community's staff then verify or reject."""
+    name = _check_name(name)
+    phone = normalise_phone(phone)
+    community = _check_community(community)
+    _check_choice(platform, Platform, "platform", _("delivery platform"))
+    _check_choice(occupation, Occupation, "occupation", _("occupation"))
+    _check_choice(vehicle, Vehicle, "vehicle", _("vehicle"))
+    work_lat, work_lng = check_point(work_lat, work_lng)
+    if not consent:
+        raise ApplicationError(
+            _("Please read and agree to the privacy notice to register."),
+            code="consent_required",
+            field="consent",
+        )
+    if _phone_taken(phone):
+        raise _phone_conflict()
+    user = User(
+        username=f"rider-{secrets.token_hex(6)}",
+        name=name,
+        role=Role.RIDER,
+        area=community,
+        area_code=community.code,
+    )
+    _check_password(password, user)
+    user.set_password(password)
+    user.set_phone(phone)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # a concurrent registration with the same phone won the race
+        raise _phone_conflict() from None
+    rider = RiderProfile.objects.create(
+        user=user,
+        platform=platform,
+        occupation=occupation,
+        vehicle=vehicle,
+        work_lat=work_lat,
+        work_lng=work_lng,
+        work_address=(work_address or "").strip()[:200],
+        community=community,
+        area_code=community.code,
+        consent_at=timezone.now(),
+    )
+    log_action(
+        actor=user,
+        action="rider.registered",
+        target=rider,
+        data={"community": community.code, "platform": platform},
+    )
+    return rider
+
+
+@transaction.atomic
+def rider_resubmit(*, rider: RiderProfile, actor: Any, community: Area | None = None) -> RiderProfile:
+    """A rejected rider fixes their registration (perhaps another community) and tries again."""
+    if actor.pk != rider.user_id:
+        raise Forbidden(_("Only the rider can resubmit their registration."))
+    rider = RiderProfile.objects.select_for_update().get(pk=rider.pk)
+    if rider.status != RegistrationStatus.REJECTED:
+        raise Conflict(_("Only a rejected registration can be resubmitted."), code="not_rejected")
+    if community is not None:
+        _check_community(community)
+        _set_rider_area(rider, community=community, grid=None)
+    rider.status = RegistrationStatus.PENDING
+    rider.rejection_reason = ""
+    rider.save()
+    log_action(actor=actor, action="rider.resubmitted", target=rider)
+    return rider
+
+
+def _decide_registration(rider: RiderProfile, actor: Any, status: str, reason: str) -> RiderProfile:
+    require(actor, Action.OPERATE, rider)
+    locked = RiderProfile.objects.select_for_update().get(pk=rider.pk)
+    if not locked.can_verify():
+        raise Conflict(
+            _("This registration has already been decided (%(status)s).")
+            % {"status": locked.get_status_display()},
+            code="already_decided",
+        )
+    locked.status = status
+    locked.rejection_reason = reason
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def rider_verify(*, rider: RiderProfile, actor: Any) -> RiderProfile:
+    rider = _decide_registration(rider, actor, RegistrationStatus.VERIFIED, "")
+    log_action(actor=actor, action="rider.verified", target=rider)
+    return rider
+
+
+@transaction.atomic
+def rider_reject(*, rider: RiderProfile, actor: Any, reason: str) -> RiderProfile:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            _("Please give the rider a reason for the rejection."), code="required", field="reason"
+        )
+    rider = _decide_registration(rider, actor, RegistrationStatus.REJECTED, reason[:200])
+    log_action(actor=actor, action="rider.rejected", target=rider, data={"reason": reason[:200]})
+    return rider
+
+
+@transaction.atomic
+def rider_move_grid(*, rider: RiderProfile, grid: Any, actor: Any, reason: str = "") -> RiderProfile:
+    """Staff place a rider in another grid (of their own or another community they manage)."""
+    if not isinstance(grid, Area) or grid.level != AreaLevel.GRID:
+        raise ApplicationError(_("Please choose a grid."), code="not_a_grid", field="grid")
+    require(actor, Action.OPERATE, rider)
+    require(actor, Action.OPERATE, grid)
+    rider = RiderProfile.objects.select_for_update().get(pk=rider.pk)
+    if rider.status != RegistrationStatus.VERIFIED:
+        raise Conflict(_("Only a verified rider can be placed in a grid."), code="not_verified")
+    before = rider.grid.code if rider.grid_id else ""
+    _set_rider_area(rider, community=grid.parent, grid=grid)
+    rider.save()
+    log_action(
+        actor=actor,
+        action="rider.moved",
+        target=rider,
+        data={"from": before, "to": grid.code, "reason": (reason or "")[:200]},
+    )
+    return rider
+
+
+def _place_rider(rider: RiderProfile, actor: Any) -> None:
+    """就近原则: a rider's first approved post places them in the grid they work in (or nearest)."""
+    if rider.grid_id is not None:
+        return
+    grid = nearest_grid(rider.work_lat, rider.work_lng, community=rider.community)
+    if grid is None:
+        return
+    _set_rider_area(rider, community=rider.community, grid=grid)
+    rider.save()
+    log_action(
+        actor=actor, action="rider.placed", target=rider, data={"grid": grid.code, "rule": "nearest"}
+    )
+
+
+# --- posts (岗位) ------------------------------------------------------------------------------
+
+
+def _check_capacity(capacity: Any) -> int:
+    try:
+        capacity = int(capacity)
+    except (TypeError, ValueError):
+        capacity = -1
+    if not 1 <= capacity <= 1000:
+        raise ApplicationError(
+            _("Capacity must be a whole number from 1 to 1000."), field="capacity"
+        )
+    return capacity
+
+
+@transaction.atomic
+def post_create(
+    *, community: Any, kind: str, capacity: Any, actor: Any, description: str = ""
+) -> Post:
+    community = _check_community(community)
+    require(actor, Action.OPERATE, community)
+    _check_choice(kind, PostKind, "kind", _("post"))
+    capacity = _check_capacity(capacity)
+    if Post.objects.filter(community=community, kind=kind).exists():
+        raise Conflict(_("This community already has that post."), code="post_exists", field="kind")
+    post = Post.objects.create(
+        community=community, kind=kind, capacity=capacity, description=(description or "")[:300]
+    )
+    log_action(actor=actor, action="post.created", target=post, data={"capacity": capacity})
+    return post
+
+
+@transaction.atomic
+def post_update(
+    *, post: Post, actor: Any, capacity: Any = None, is_open: bool | None = None, description=None
+) -> Post:
+    require(actor, Action.CONFIGURE, post)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    changes: dict[str, Any] = {}
+    if capacity is not None:
+        capacity = _check_capacity(capacity)
+        if capacity < post.holders:
+            raise Conflict(
+                _("%(n)s riders hold this post; capacity cannot go below that.")
+                % {"n": post.holders},
+                code="below_holders",
+                field="capacity",
+            )
+        post.capacity = changes["capacity"] = capacity
+    if is_open is not None:
+        post.is_open = changes["is_open"] = bool(is_open)
+    if description is not None:
+        post.description = changes["description"] = str(description)[:300]
+    post.save()
+    log_action(actor=actor, action="post.updated", target=post, data=changes)
+    return post
+
+
+@transaction.atomic
+def post_claim(*, rider: RiderProfile, post: Post, actor: Any, note: str = "") -> PostClaim:
+    """A verified rider claims a post in their community; staff approve it later."""
+    if actor is None or actor.pk != rider.user_id:
+        raise Forbidden(_("Riders claim posts for themselves."))
+    if not rider.can_claim_posts():
+        raise Conflict(
+            _("Your registration must be verified before you can claim a post."),
+            code="not_verified",
+        )
+    if post.community_id != rider.community_id:
+        raise ApplicationError(
+            _("You can only claim posts in the community you registered with."),
+            code="other_community",
+            field="post",
+        )
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if not post.is_open:
+        raise Conflict(_("This post is not taking claims."), code="post_closed")
+    if post.is_full:
+        raise Conflict(_("This post is full."), code="post_full")
+    if PostClaim.objects.filter(post=post, rider=rider, status__in=["pending", "approved"]).exists():
+        raise Conflict(_("You have already claimed this post."), code="already_claimed")
+    try:
+        with transaction.atomic():
+            claim = PostClaim.objects.create(
+                post=post, rider=rider, area_code=post.area_code, note=(note or "")[:200]
+            )
+    except IntegrityError:
+        raise Conflict(_("You have already claimed this post."), code="already_claimed") from None
+    log_action(actor=actor, action="post.claimed", target=claim, data={"post": post.kind})
+    return claim
+
+
+def _lock_pending_claim(claim: PostClaim, actor: Any) -> PostClaim:
+    require(actor, Action.OPERATE, claim)
+    claim = PostClaim.objects.select_for_update().select_related("post", "rider").get(pk=claim.pk)
+    if not claim.can_decide():
+        raise Conflict(
+            _("This claim has already been decided (%(status)s).")
+            % {"status": claim.get_status_display()},
+            code="already_decided",
+        )
+    return claim
+
+
+@transaction.atomic
+def post_claim_approve(*, claim: PostClaim, actor: Any) -> PostClaim:
+    claim = _lock_pending_claim(claim, actor)
+    taken = Post.objects.filter(pk=claim.post_id, holders__lt=F("capacity")).update(
+        holders=F("holders") + 1
+    )
+    if not taken:
+        raise Conflict(_("This post is full."), code="post_full")
+    claim.status = ClaimStatus.APPROVED
+    claim.decided_by = actor
+    claim.decided_at = timezone.now()
+    claim.save()
+    log_action(actor=actor, action="post.claim_approved", target=claim)
+    _place_rider(RiderProfile.objects.select_for_update().get(pk=claim.rider_id), actor)
+    return claim
+
+
+@transaction.atomic
+def post_claim_reject(*, claim: PostClaim, actor: Any, reason: str = "") -> PostClaim:
+    claim = _lock_pending_claim(claim, actor)
+    claim.status = ClaimStatus.REJECTED
+    claim.reason = (reason or "").strip()[:200]
+    claim.decided_by = actor
+    claim.decided_at = timezone.now()
+    claim.save()
+    log_action(actor=actor, action="post.claim_rejected", target=claim, data={"reason": claim.reason})
+    return claim
+
+
+@transaction.atomic
+def post_claim_withdraw(*, claim: PostClaim, actor: Any) -> PostClaim:
+    """The rider gives up a claim (pending) or a post they hold (approved)."""
+    if actor is None or actor.pk != claim.rider.user_id:
+        raise Forbidden(_("Only the rider can withdraw their claim."))
+    claim = PostClaim.objects.select_for_update().get(pk=claim.pk)
+    if not claim.can_withdraw():
+        raise Conflict(_("This claim is already closed."), code="already_closed")
+    if claim.status == ClaimStatus.APPROVED:
+        Post.objects.filter(pk=claim.post_id, holders__gt=0).update(holders=F("holders") - 1)
+    claim.status = ClaimStatus.WITHDRAWN
+    claim.save()
+    log_action(actor=actor, action="post.claim_withdrawn", target=claim)
+    return claim
+
+
+# --- teams (服务队) ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def team_create(*, name: str, area: Any, actor: Any, description: str = "") -> Team:
+    if not isinstance(area, Area):
+        raise ApplicationError(_("Please choose an area for the team."), field="area")
+    require(actor, Action.OPERATE, area)
+    name = _check_name(name, max_length=100)
+    if Team.objects.filter(area=area, name=name).exists():
+        raise Conflict(_("A team with this name already exists here."), code="team_exists")
+    team = Team.objects.create(name=name, area=area, description=(description or "")[:300])
+    log_action(actor=actor, action="team.created", target=team, data={"name": name})
+    return team
+
+
+@transaction.atomic
+def team_add_member(
+    *, team: Team, rider: RiderProfile, actor: Any, leader: bool = False
+) -> TeamMembership:
+    require(actor, Action.CONFIGURE, team)
+    require(actor, Action.OPERATE, rider)
+    if rider.status != RegistrationStatus.VERIFIED:
+        raise Conflict(_("Only verified riders can join a team."), code="not_verified")
+    if not rider.area_code.startswith(team.area_code):
+        raise ApplicationError(
+            _("The rider does not work within this team's area."), code="outside_area"
+        )
+    if TeamMembership.objects.filter(team=team, rider=rider).exists():
+        raise Conflict(_("The rider is already in this team."), code="already_member")
+    membership = TeamMembership.objects.create(team=team, rider=rider, area_code=team.area_code)
+    log_action(actor=actor, action="team.member_added", target=team, data={"rider": rider.pk})
+    if leader:
+        team_set_leader(team=team, rider=rider, actor=actor)
+        membership.refresh_from_db()
+    return membership
+
+
+@transaction.atomic
+def team_remove_member(*, membership: TeamMembership, actor: Any) -> None:
+    team = membership.team
+    require(actor, Action.CONFIGURE, team)
+    if team.leader_id == membership.rider_id:
+        Team.objects.filter(pk=team.pk).update(leader=None)
+    log_action(
+        actor=actor, action="team.member_removed", target=team, data={"rider": membership.rider_id}
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def team_set_leader(*, team: Team, rider: RiderProfile, actor: Any) -> Team:
+    require(actor, Action.CONFIGURE, team)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if not TeamMembership.objects.filter(team=team, rider=rider).exists():
+        raise ApplicationError(_("The leader must be a member of the team."), code="not_member")
+    TeamMembership.objects.filter(team=team).update(role=MemberRole.MEMBER)
+    TeamMembership.objects.filter(team=team, rider=rider).update(role=MemberRole.LEADER)
+    team.leader = rider
+    team.save()
+    log_action(actor=actor, action="team.leader_set", target=team, data={"rider": rider.pk})
+    return team
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_issue(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new bearer token; the raw value is returned once and never stored."""
+    raw = "yz_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=(name or "")[:100],
+        prefix=raw[:8],
+        key_hash=token_hash(raw),
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    log_action(actor=user, action="token.issued", target=token, area_code=user.area_code)
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor: Any) -> ApiToken:
+    require(actor, Action.OPERATE, token)
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    log_action(actor=actor, action="token.revoked", target=token, area_code=actor.area_code)
+    token.refresh_from_db()
+    return token
+
+
+def token_authenticate(raw: str) -> User | None:
+    if not raw or len(raw) > 200:
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=token_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
