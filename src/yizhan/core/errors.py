@@ -28,7 +28,10 @@ class ApplicationError(Exception):
         self.field = field
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": str(self.message), "detail": self.detail}
+        detail = self.detail
+        if detail is None and self.field:
+            detail = {"field": self.field}
+        return {"code": self.code, "message": str(self.message), "detail": detail}
 
 
 class NotFound(ApplicationError):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from yizhan.core import crypto
 from yizhan.core.masking import mask_phone
 from yizhan.core.models import TimeStampedModel
-from yizhan.core.roles import SCOPED_ROLES, Role
+from yizhan.core.roles import CONSOLE_ROLES, SCOPED_ROLES, Role
 from yizhan.people.choices import (
     ClaimStatus,
     MemberRole,
@@ -91,6 +91,8 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         if self.area_id is not None and self.role in SCOPED_ROLES:
             self.area_code = self.area.code
+        # Console accounts may open the back office; what they see there is still scoped.
+        self.is_staff = self.is_superuser or self.role in CONSOLE_ROLES
         super().save(*args, **kwargs)
 
 

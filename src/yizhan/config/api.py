@@ -1,0 +1,93 @@
+"""JSON API v1: one NinjaAPI, routers from each app, one error shape.
+
+Errors are ``{"code": …, "message": …, "detail": …}`` with a message a person understands.
+Pages use the session (with CSRF); API clients send ``Authorization: Bearer <token>``. Both
+resolve to the same user, and every endpoint then goes through the permission layer.
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from yizhan.core.errors import ApplicationError
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "A token from POST /api/v1/auth/token"
+
+    def authenticate(self, request, token):
+        from yizhan.people.services import token_authenticate
+
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Yizhan 驿站 API",
+    version="1",
+    description=(
+        "Riders (小哥) in community governance: areas, registration (社区报到), posts, teams. "
+        "Errors: {code, message, detail}. Lists are paginated with page and page_size."
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), django_auth],
+    docs_url="/docs",
+)
+
+
+def _error(request, status: int, code: str, message, detail=None):
+    return api.create_response(
+        request, {"code": code, "message": str(message), "detail": detail}, status=status
+    )
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request, exc: ApplicationError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, exc: NinjaValidationError):
+    fields = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        fields.append(".".join(loc[1:] if loc and loc[0] == "payload" else loc) or "request")
+    message = _("Some fields are missing or not valid: %(fields)s.") % {
+        "fields": ", ".join(dict.fromkeys(fields))
+    }
+    detail = [
+        {"field": f, "message": e.get("msg", ""), "type": e.get("type", "")}
+        for f, e in zip(fields, exc.errors, strict=True)
+    ]
+    return _error(request, 422, "invalid", message, detail)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return _error(request, 401, "unauthenticated", _("Please log in first."))
+
+
+@api.exception_handler(AuthorizationError)
+def authorization_error(request, exc):
+    return _error(request, 403, "forbidden", _("You do not have permission to do this."))
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", _("Not found, or you may not see it."))
+
+
+def _mount() -> None:
+    from yizhan.areas.api import router as areas_router
+    from yizhan.people.api import router as people_router
+
+    api.add_router("/", areas_router)
+    api.add_router("/", people_router)
+
+
+_mount()

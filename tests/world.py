@@ -1,0 +1,186 @@
+"""A small, fully built area tree with one account per role of the permission matrix.
+
+    440000 district (测试区)
+      440000001 street A
+        440000001001 community A1   grids …001 (west half), …002 (east half)
+        440000001002 community A2   grid  …001
+      440000002 street B
+        440000002001 community B1   grid  …001
+
+Coordinates are a 0.01° lattice near (40.09, 113.30); all writes go through the services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yizhan.areas.models import Area
+from yizhan.areas.services import area_create
+from yizhan.core.roles import Role
+from yizhan.people.models import Post, RiderProfile, User
+from yizhan.people.services import account_create, post_create, rider_register, rider_verify
+
+PASSWORD = "Yizhan-test-2026"
+
+
+def square(lng0: float, lat0: float, lng1: float, lat1: float) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lng0, lat0], [lng1, lat0], [lng1, lat1], [lng0, lat1], [lng0, lat0]]],
+    }
+
+
+@dataclass
+class World:
+    district: Area
+    street_a: Area
+    street_b: Area
+    community_a1: Area
+    community_a2: Area
+    community_b1: Area
+    grid_a1_west: Area
+    grid_a1_east: Area
+    grid_a2: Area
+    grid_b1: Area
+    rider: RiderProfile
+    other_rider: RiderProfile
+    pending_rider: RiderProfile
+    merchant: User
+    community_staff: User
+    other_community_staff: User
+    street_admin: User
+    district_admin: User
+    post: Post
+
+    def account(self, who: str) -> User | None:
+        """The account for a matrix role name ('anonymous' gives None)."""
+        if who == "anonymous":
+            return None
+        if who in {"rider", "other_rider", "pending_rider"}:
+            return getattr(self, who).user
+        return getattr(self, who)
+
+
+MATRIX_ROLES = [
+    "anonymous",
+    "rider",
+    "other_rider",
+    "merchant",
+    "community_staff",
+    "other_community_staff",
+    "street_admin",
+    "district_admin",
+]
+
+
+def make_rider(community: Area, phone: str, name: str, *, lat: float, lng: float, verify_by=None):
+    rider = rider_register(
+        name=name,
+        phone=phone,
+        password=PASSWORD,
+        community=community,
+        platform="meituan",
+        occupation="food_delivery",
+        vehicle="e_bike",
+        work_lat=lat,
+        work_lng=lng,
+        consent=True,
+    )
+    if verify_by is not None:
+        rider = rider_verify(rider=rider, actor=verify_by)
+    return rider
+
+
+def build_world() -> World:
+    district = area_create(level="district", code="440000", name="测试区")
+    street_a = area_create(level="street", code="440000001", name="甲街道", parent=district)
+    street_b = area_create(level="street", code="440000002", name="乙街道", parent=district)
+    a1 = area_create(
+        level="community",
+        code="440000001001",
+        name="甲一社区",
+        parent=street_a,
+        boundary=square(113.30, 40.09, 113.32, 40.10),
+    )
+    a2 = area_create(
+        level="community",
+        code="440000001002",
+        name="甲二社区",
+        parent=street_a,
+        boundary=square(113.32, 40.09, 113.34, 40.10),
+    )
+    b1 = area_create(
+        level="community",
+        code="440000002001",
+        name="乙一社区",
+        parent=street_b,
+        boundary=square(113.30, 40.08, 113.32, 40.09),
+    )
+    grid_west = area_create(
+        level="grid",
+        code="440000001001001",
+        name="甲一西网格",
+        parent=a1,
+        boundary=square(113.30, 40.09, 113.31, 40.10),
+    )
+    grid_east = area_create(
+        level="grid",
+        code="440000001001002",
+        name="甲一东网格",
+        parent=a1,
+        boundary=square(113.31, 40.09, 113.32, 40.10),
+    )
+    grid_a2 = area_create(
+        level="grid",
+        code="440000001002001",
+        name="甲二网格",
+        parent=a2,
+        boundary=square(113.32, 40.09, 113.34, 40.10),
+    )
+    grid_b1 = area_create(
+        level="grid",
+        code="440000002001001",
+        name="乙一网格",
+        parent=b1,
+        boundary=square(113.30, 40.08, 113.32, 40.09),
+    )
+
+    def staff(username, role, area, phone=""):
+        return account_create(
+            username=username, name=username, role=role, area=area, password=PASSWORD, phone=phone
+        )
+
+    community_staff = staff("staff_a1", Role.STAFF, a1, "13900000001")
+    other_community_staff = staff("staff_a2", Role.STAFF, a2)
+    street_admin = staff("admin_a", Role.ADMIN, street_a)
+    district_admin = staff("admin_d", Role.ADMIN, district)
+    merchant = account_create(
+        username="merchant", name="小店", role=Role.MERCHANT, password=PASSWORD
+    )
+    rider = make_rider(a1, "13812341234", "王小明", lat=40.095, lng=113.315, verify_by=community_staff)
+    other_rider = make_rider(
+        a2, "13812345678", "李大力", lat=40.095, lng=113.33, verify_by=other_community_staff
+    )
+    pending = make_rider(a1, "13700001111", "赵待审", lat=40.095, lng=113.305)
+    post = post_create(community=a1, kind="safety", capacity=2, actor=community_staff)
+    return World(
+        district=district,
+        street_a=street_a,
+        street_b=street_b,
+        community_a1=a1,
+        community_a2=a2,
+        community_b1=b1,
+        grid_a1_west=grid_west,
+        grid_a1_east=grid_east,
+        grid_a2=grid_a2,
+        grid_b1=grid_b1,
+        rider=rider,
+        other_rider=other_rider,
+        pending_rider=pending,
+        merchant=merchant,
+        community_staff=community_staff,
+        other_community_staff=other_community_staff,
+        street_admin=street_admin,
+        district_admin=district_admin,
+        post=post,
+    )
