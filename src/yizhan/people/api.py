@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
@@ -14,7 +14,7 @@ from yizhan.areas.models import Area
 from yizhan.core.audit import history_for
 from yizhan.core.errors import ApplicationError, Unauthenticated
 from yizhan.core.pagination import YizhanPagination
-from yizhan.core.permissions import Action, get_for_user, require_role, restrict
+from yizhan.core.permissions import Action, get_for_user, require, require_role, restrict
 from yizhan.core.roles import CONSOLE_ROLES
 from yizhan.core.schemas import ERRORS, OkOut
 from yizhan.people import selectors, services
@@ -268,7 +268,7 @@ def token_create(request, payload: TokenIn):
     if user is None:
         raise Unauthenticated(_("The phone number, username or password is not right."))
     token, raw = services.token_issue(user=user, name=payload.name)
-    return 201, {"id": token.pk, "token": raw, "expires_at": token.expires_at}
+    return Status(201, {"id": token.pk, "token": raw, "expires_at": token.expires_at})
 
 
 @router.get("/auth/tokens", response={200: list[TokenInfo], **ERRORS}, summary="My API tokens")
@@ -334,7 +334,7 @@ def rider_register(request, payload: RegisterIn):
         consent=payload.consent,
     )
     request.user = rider.user  # the new rider may see their own full phone in the answer
-    return 201, rider
+    return Status(201, rider)
 
 
 @router.get("/riders/me", response={200: RiderOut, **ERRORS}, summary="My rider profile")
@@ -441,7 +441,7 @@ def post_create(request, payload: PostIn):
         description=payload.description,
         actor=request.user,
     )
-    return 201, post
+    return Status(201, post)
 
 
 @router.patch("/posts/{post_id}", response={200: PostOut, **ERRORS}, summary="Change a post")
@@ -465,7 +465,7 @@ def post_claim(request, post_id: int, payload: ClaimIn | None = None):
     claim = services.post_claim(
         rider=rider, post=post, actor=request.user, note=payload.note if payload else ""
     )
-    return 201, claim
+    return Status(201, claim)
 
 
 def _claim(request, claim_id: int, action: Action = Action.VIEW) -> PostClaim:
@@ -532,7 +532,7 @@ def team_create(request, payload: TeamIn):
     team = services.team_create(
         name=payload.name, area=area, description=payload.description, actor=request.user
     )
-    return 201, team
+    return Status(201, team)
 
 
 @router.get("/teams/{team_id}", response={200: TeamDetailOut, **ERRORS}, summary="One team")
@@ -545,9 +545,10 @@ def team_get(request, team_id: int):
 )
 def team_add(request, team_id: int, payload: MemberIn):
     team = _team(request, team_id)
+    require(request.user, Action.CONFIGURE, team)
     rider = _rider(request, payload.rider_id, Action.OPERATE)
     services.team_add_member(team=team, rider=rider, actor=request.user, leader=payload.leader)
-    return 201, _team(request, team_id)
+    return Status(201, _team(request, team_id))
 
 
 @router.delete(
@@ -567,6 +568,7 @@ def team_remove(request, team_id: int, rider_id: int):
 @router.put("/teams/{team_id}/leader", response={200: TeamDetailOut, **ERRORS}, summary="Set leader")
 def team_leader(request, team_id: int, payload: LeaderIn):
     team = _team(request, team_id)
+    require(request.user, Action.CONFIGURE, team)
     rider = _rider(request, payload.rider_id)
     services.team_set_leader(team=team, rider=rider, actor=request.user)
     return _team(request, team_id)

@@ -1,0 +1,17 @@
+import json
+
+from django.test import Client
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def call(client: Client, method: str, path: str, body=None):
+    kwargs = {}
+    if body is not None:
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+    return getattr(client, method.lower())(path, **kwargs)

@@ -1,0 +1,210 @@
+"""Every API operation × every role of the matrix: allowed or denied, and denied changes nothing.
+
+Columns follow MATRIX_ROLES: anonymous, rider, other_rider, merchant, community_staff,
+other_community_staff, street_admin, district_admin. The rider, the pending rider, the post,
+the claim and the team all belong to community A1 (street A).
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from tests.api.helpers import call, client_for
+from tests.world import MATRIX_ROLES, PASSWORD, make_rider
+from yizhan.config.api import api
+from yizhan.core.models import AuditEntry
+from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team, TeamMembership
+from yizhan.people.services import post_claim, team_add_member, team_create, token_issue
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    body: object
+    expect: str  # one status per MATRIX_ROLES column
+
+
+def _row(*statuses: int) -> str:
+    return " ".join(str(s) for s in statuses)
+
+
+CASES = {
+    "GET /areas": Case("GET", "/api/v1/areas", None, _row(*[200] * 8)),
+    "GET /areas/locate": Case(
+        "GET", "/api/v1/areas/locate?lat=40.095&lng=113.315", None, _row(*[200] * 8)
+    ),
+    "GET /areas/{code}": Case("GET", "/api/v1/areas/{a1}", None, _row(*[200] * 8)),
+    "POST /auth/token": Case(
+        "POST", "/api/v1/auth/token", {"username": "13812341234", "password": PASSWORD},
+        _row(*[201] * 8),
+    ),
+    "GET /auth/tokens": Case("GET", "/api/v1/auth/tokens", None, _row(401, *[200] * 7)),
+    "DELETE /auth/tokens/{id}": Case(
+        "DELETE", "/api/v1/auth/tokens/{token}", None, _row(401, 200, 404, 404, 404, 404, 404, 404)
+    ),
+    "GET /me": Case("GET", "/api/v1/me", None, _row(401, *[200] * 7)),
+    "PUT /me/language": Case(
+        "PUT", "/api/v1/me/language", {"language": "en"}, _row(401, *[200] * 7)
+    ),
+    "POST /riders/register": Case(
+        "POST", "/api/v1/riders/register",
+        {"name": "新骑手", "phone": "13511112222", "password": PASSWORD, "community": "{a1}",
+         "platform": "jd", "occupation": "courier", "vehicle": "e_bike", "work_lat": 40.095,
+         "work_lng": 113.305, "consent": True},
+        _row(*[201] * 8),
+    ),
+    "GET /riders/me": Case(
+        "GET", "/api/v1/riders/me", None, _row(401, 200, 200, 404, 404, 404, 404, 404)
+    ),
+    "POST /riders/me/resubmit": Case(
+        "POST", "/api/v1/riders/me/resubmit", None, _row(401, 409, 409, 404, 404, 404, 404, 404)
+    ),
+    "GET /riders": Case("GET", "/api/v1/riders", None, _row(401, 403, 403, 403, 200, 200, 200, 200)),
+    "GET /riders/{id}": Case(
+        "GET", "/api/v1/riders/{rider}", None, _row(401, 200, 404, 404, 200, 404, 200, 200)
+    ),
+    "GET /riders/{id}/history": Case(
+        "GET", "/api/v1/riders/{rider}/history", None,
+        _row(401, 403, 403, 403, 200, 404, 200, 200),
+    ),
+    "POST /riders/{id}/verify": Case(
+        "POST", "/api/v1/riders/{pending}/verify", None,
+        _row(401, 404, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /riders/{id}/reject": Case(
+        "POST", "/api/v1/riders/{pending}/reject", {"reason": "资料不全"},
+        _row(401, 404, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /riders/{id}/move": Case(
+        "POST", "/api/v1/riders/{rider}/move", {"grid": "{west}"},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "GET /posts": Case("GET", "/api/v1/posts", None, _row(*[200] * 8)),
+    "POST /posts": Case(
+        "POST", "/api/v1/posts", {"community": "{a1}", "kind": "mediator", "capacity": 2},
+        _row(401, 403, 403, 403, 201, 403, 201, 201),
+    ),
+    "PATCH /posts/{id}": Case(
+        "PATCH", "/api/v1/posts/{post}", {"capacity": 3},
+        _row(401, 403, 403, 403, 200, 403, 200, 200),
+    ),
+    "POST /posts/{id}/claim": Case(
+        "POST", "/api/v1/posts/{post2}/claim", {"note": ""},
+        _row(401, 201, 400, 404, 404, 404, 404, 404),
+    ),
+    "GET /claims": Case("GET", "/api/v1/claims", None, _row(401, *[200] * 7)),
+    "POST /claims/{id}/approve": Case(
+        "POST", "/api/v1/claims/{claim}/approve", None,
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /claims/{id}/reject": Case(
+        "POST", "/api/v1/claims/{claim}/reject", {"reason": ""},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /claims/{id}/withdraw": Case(
+        "POST", "/api/v1/claims/{claim}/withdraw", None,
+        _row(401, 200, 404, 404, 403, 404, 403, 403),
+    ),
+    "GET /teams": Case("GET", "/api/v1/teams", None, _row(401, *[200] * 7)),
+    "POST /teams": Case(
+        "POST", "/api/v1/teams", {"name": "新队", "area": "{a1}"},
+        _row(401, 403, 403, 403, 201, 403, 201, 201),
+    ),
+    "GET /teams/{id}": Case(
+        "GET", "/api/v1/teams/{team}", None, _row(401, 200, 404, 404, 200, 404, 200, 200)
+    ),
+    "POST /teams/{id}/members": Case(
+        "POST", "/api/v1/teams/{team}/members", {"rider_id": "{extra}"},
+        _row(401, 403, 404, 404, 201, 404, 201, 201),
+    ),
+    "DELETE /teams/{id}/members/{rider_id}": Case(
+        "DELETE", "/api/v1/teams/{team}/members/{rider}", None,
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "PUT /teams/{id}/leader": Case(
+        "PUT", "/api/v1/teams/{team}/leader", {"rider_id": "{rider}"},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture
+def ids(world):
+    from yizhan.people.services import post_create
+
+    post2 = post_create(
+        community=world.community_a1, kind="civility", capacity=3, actor=world.community_staff
+    )
+    claim = post_claim(rider=world.rider, post=world.post, actor=world.rider.user)
+    team = team_create(name="爱心骑手队", area=world.community_a1, actor=world.community_staff)
+    team_add_member(team=team, rider=world.rider, actor=world.community_staff)
+    extra = make_rider(
+        world.community_a1, "13600000077", "郑义", lat=40.095, lng=113.305,
+        verify_by=world.community_staff,
+    )  # fmt: skip
+    token, _raw = token_issue(user=world.rider.user)
+    return {
+        "a1": world.community_a1.code,
+        "west": world.grid_a1_west.code,
+        "rider": world.rider.pk,
+        "pending": world.pending_rider.pk,
+        "post": world.post.pk,
+        "post2": post2.pk,
+        "claim": claim.pk,
+        "team": team.pk,
+        "extra": extra.pk,
+        "token": token.pk,
+    }
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+            return ids[value[1:-1]]
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def snapshot():
+    return (
+        AuditEntry.objects.count(),
+        sorted(RiderProfile.objects.values_list("pk", "status", "area_code")),
+        sorted(Post.objects.values_list("pk", "capacity", "holders")),
+        sorted(PostClaim.objects.values_list("pk", "status")),
+        Team.objects.count(),
+        sorted(TeamMembership.objects.values_list("pk", "role")),
+        sorted(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True)),
+    )
+
+
+@pytest.mark.parametrize("role_index, role", list(enumerate(MATRIX_ROLES)))
+@pytest.mark.parametrize("name", list(CASES))
+def test_matrix(world, ids, name, role_index, role):
+    case = CASES[name]
+    expected = int(case.expect.split()[role_index])
+    client = client_for(world.account(role))
+    before = snapshot()
+    response = call(client, case.method, _fill(case.path, ids), _fill(case.body, ids))
+    assert response.status_code == expected, (name, role, response.content[:300])
+    body = response.json()
+    if expected >= 400:
+        assert set(body) == {"code", "message", "detail"} and body["message"]
+        assert snapshot() == before, f"{name} denied for {role} but changed something"
+
+
+def test_matrix_covers_every_operation():
+    schema = api.get_openapi_schema()
+    operations = {
+        _shape(f"{method.upper()} {path.removeprefix('/api/v1')}")
+        for path, item in schema["paths"].items()
+        for method in item
+    }
+    assert operations == {_shape(name) for name in CASES}
+
+
+def _shape(operation: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", operation)
