@@ -2,10 +2,13 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from yizhan.config.env import env_bool, env_int
+from yizhan.config.env import env_bool, env_int, env_list
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY
+from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY
+
+# No development default here: the operator names the hosts this site answers to.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 
 
 def check_production_settings(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
@@ -29,4 +32,8 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading is a per-domain, hard-to-undo commitment (hstspreload.org) that covers every
+# subdomain, often a government parent domain: the operator opts in with SECURE_HSTS_PRELOAD=1.
+# Left off on purpose, its deploy-check warning (security.W021) tells nothing new.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,81 @@
+"""Settings: production refuses unsafe values; SQLite runs in WAL with IMMEDIATE writes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+SAFE = {"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "yizhan.example.org", "DEBUG": "0"}
+
+
+def load_production(**env):
+    full = {
+        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}},
+        "DJANGO_SETTINGS_MODULE": "yizhan.config.settings.production",
+        **env,
+    }
+    code = "import django; django.setup(); print('started')"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_starts_with_safe_settings():
+    result = load_production(**SAFE)
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ({"DEBUG": "1"}, "DEBUG must be off"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "yizhan-insecure-development-key-change-me"}, "SECRET_KEY must be set"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must list"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change, complaint):
+    result = load_production(**{**SAFE, **change})
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+@pytest.mark.django_db
+def test_sqlite_uses_wal_and_a_busy_timeout():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout")
+        timeout = cursor.fetchone()[0]
+    # The test database is in memory, where SQLite reports "memory"; a file database is WAL.
+    assert mode in {"wal", "memory"}
+    assert timeout == 20000
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_file_database_is_in_wal_mode(tmp_path):
+    code = (
+        "import django; django.setup();"
+        "from django.db import connection;"
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "yizhan.config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "wal", result.stderr
+
+
+def test_defaults(settings):
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
