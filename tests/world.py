@@ -157,7 +157,9 @@ def build_world() -> World:
     merchant = account_create(
         username="merchant", name="小店", role=Role.MERCHANT, password=PASSWORD
     )
-    rider = make_rider(a1, "13812341234", "王小明", lat=40.095, lng=113.315, verify_by=community_staff)
+    rider = make_rider(
+        a1, "13812341234", "王小明", lat=40.095, lng=113.315, verify_by=community_staff
+    )
     other_rider = make_rider(
         a2, "13812345678", "李大力", lat=40.095, lng=113.33, verify_by=other_community_staff
     )

@@ -102,20 +102,26 @@ def test_garbage_bodies_and_ids_never_give_500(world):
     assert client.post(
         "/api/v1/riders/register", data="{not json", content_type="application/json"
     ).status_code in (400, 422)
-    assert client.post(
-        "/api/v1/riders/register", data=json.dumps([1, 2]), content_type="application/json"
-    ).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/riders/register", data=json.dumps([1, 2]), content_type="application/json"
+        ).status_code
+        == 422
+    )
     assert client.get("/api/v1/riders/abc").status_code == 422
     assert client.get("/api/v1/riders/99999999").status_code == 404
     assert client.get("/api/v1/riders?page=0").status_code == 422
     assert client.get("/api/v1/riders?page_size=1000").status_code == 422
     assert client.get("/api/v1/areas/locate?lat=100&lng=1").status_code == 400
     assert client.get("/api/v1/areas/locate?lat=nan&lng=1").status_code in (400, 422)
-    assert client.post(
-        f"/api/v1/riders/{world.pending_rider.pk}/move",
-        data=json.dumps({"grid": world.grid_a1_west.code}),
-        content_type="application/json",
-    ).status_code == 409  # pending riders are not placed
+    assert (
+        client.post(
+            f"/api/v1/riders/{world.pending_rider.pk}/move",
+            data=json.dumps({"grid": world.grid_a1_west.code}),
+            content_type="application/json",
+        ).status_code
+        == 409
+    )  # pending riders are not placed
 
 
 def test_staff_search_by_name_full_phone_and_last_four(world):

@@ -61,7 +61,9 @@ CASES = {
     "POST /riders/me/resubmit": Case(
         "POST", "/api/v1/riders/me/resubmit", None, _row(401, 409, 409, 404, 404, 404, 404, 404)
     ),
-    "GET /riders": Case("GET", "/api/v1/riders", None, _row(401, 403, 403, 403, 200, 200, 200, 200)),
+    "GET /riders": Case(
+        "GET", "/api/v1/riders", None, _row(401, 403, 403, 403, 200, 200, 200, 200)
+    ),
     "GET /riders/{id}": Case(
         "GET", "/api/v1/riders/{rider}", None, _row(401, 200, 404, 404, 200, 404, 200, 200)
     ),

@@ -70,9 +70,7 @@ def test_set_boundary_updates_bbox_and_audits(world):
 
 def test_set_boundary_outside_scope_is_forbidden(world):
     with pytest.raises(ApplicationError) as exc:
-        area_set_boundary(
-            area=world.grid_b1, boundary=square(0, 0, 1, 1), actor=world.street_admin
-        )
+        area_set_boundary(area=world.grid_b1, boundary=square(0, 0, 1, 1), actor=world.street_admin)
     assert exc.value.status == 403
 
 

@@ -12,7 +12,9 @@ SAFE = {"SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "yizhan.example.org", "DEBUG": 
 
 def load_production(**env):
     full = {
-        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}},
+        **{
+            k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        },
         "DJANGO_SETTINGS_MODULE": "yizhan.config.settings.production",
         **env,
     }

@@ -14,11 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
-
-from django.utils.translation import gettext as _
 
 from yizhan.core.errors import ApplicationError
 
@@ -41,10 +40,14 @@ class BBox:
 
 def _check_position(position: Any, where: str) -> tuple[float, float]:
     if not isinstance(position, list | tuple) or len(position) < 2:
-        raise BoundaryError(_("%(where)s: a position must be [longitude, latitude].") % {"where": where})
+        raise BoundaryError(
+            _("%(where)s: a position must be [longitude, latitude].") % {"where": where}
+        )
     lng, lat = position[0], position[1]
-    if isinstance(lng, bool) or isinstance(lat, bool) or not all(
-        isinstance(v, int | float) and math.isfinite(v) for v in (lng, lat)
+    if (
+        isinstance(lng, bool)
+        or isinstance(lat, bool)
+        or not all(isinstance(v, int | float) and math.isfinite(v) for v in (lng, lat))
     ):
         raise BoundaryError(_("%(where)s: coordinates must be numbers.") % {"where": where})
     if not (-180 <= lng <= 180 and -90 <= lat <= 90):
@@ -91,7 +94,8 @@ def parse_boundary(data: Any) -> dict:
     geom = shape(geometry)
     if not geom.is_valid:
         raise BoundaryError(
-            _("The boundary is not a valid polygon: %(reason)s") % {"reason": explain_validity(geom)}
+            _("The boundary is not a valid polygon: %(reason)s")
+            % {"reason": explain_validity(geom)}
         )
     if geom.area == 0:
         raise BoundaryError(_("The boundary encloses no area."))

@@ -41,7 +41,8 @@ def _validate_code(code: str, level: str, parent: Area | None) -> None:
         return
     if parent is None or parent.level != expected_parent:
         raise ApplicationError(
-            _("A %(level)s must sit under a %(parent)s.") % {"level": level, "parent": expected_parent},
+            _("A %(level)s must sit under a %(parent)s.")
+            % {"level": level, "parent": expected_parent},
             field="parent",
         )
     if not code.startswith(parent.code):
@@ -67,7 +68,9 @@ def area_create(
         require(actor, Action.CONFIGURE, parent) if parent else None
     _validate_code(code, level, parent)
     if Area.objects.filter(code=code).exists():
-        raise ApplicationError(_("Area code %(code)s is already taken.") % {"code": code}, field="code")
+        raise ApplicationError(
+            _("Area code %(code)s is already taken.") % {"code": code}, field="code"
+        )
     name = (name or "").strip()
     if not name:
         raise ApplicationError(_("An area needs a name."), field="name")
@@ -147,7 +150,9 @@ def areas_import(*, collection: Any, actor: Any = None, dry_run: bool = False) -
             if not name:
                 raise ApplicationError(_("The feature has no name."))
             if code in planned:
-                raise ApplicationError(_("Code %(code)s appears twice in the file.") % {"code": code})
+                raise ApplicationError(
+                    _("Code %(code)s appears twice in the file.") % {"code": code}
+                )
             parent_code = code[: CODE_LENGTH[level] - 3] if level in PARENT_LEVEL else ""
             parent_level = PARENT_LEVEL.get(level)
             if parent_code:
@@ -169,7 +174,8 @@ def areas_import(*, collection: Any, actor: Any = None, dry_run: bool = False) -
                     )
             if CODE_LENGTH[level] != len(code) or not code.isdigit():
                 raise ApplicationError(
-                    _("A %(level)s code has %(n)s digits.") % {"level": level, "n": CODE_LENGTH[level]}
+                    _("A %(level)s code has %(n)s digits.")
+                    % {"level": level, "n": CODE_LENGTH[level]}
                 )
             geometry_data = feature.get("geometry")
             geometry = parse_boundary(geometry_data) if geometry_data else None
@@ -189,7 +195,9 @@ def areas_import(*, collection: Any, actor: Any = None, dry_run: bool = False) -
 
     with transaction.atomic():
         # Parents before children: codes sort that way because a child extends its parent's code.
-        for code, level, name, parent_code, geometry, address in sorted(rows, key=lambda r: len(r[0])):
+        for code, level, name, parent_code, geometry, address in sorted(
+            rows, key=lambda r: len(r[0])
+        ):
             parent = existing.get(parent_code) if parent_code else None
             area = existing.get(code)
             created = area is None
@@ -203,7 +211,5 @@ def areas_import(*, collection: Any, actor: Any = None, dry_run: bool = False) -
                 result.created += 1
             else:
                 result.updated += 1
-            log_action(
-                actor=actor, action="area.imported", target=area, data={"created": created}
-            )
+            log_action(actor=actor, action="area.imported", target=area, data={"created": created})
     return result

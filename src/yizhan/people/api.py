@@ -140,7 +140,9 @@ class PostOut(Schema):
 
 class PostIn(Schema):
     community: str = Field(..., description="The 12-digit community code")
-    kind: str = Field(..., description="grid_worker, civility, safety, mediator, elderly_aid, policy")
+    kind: str = Field(
+        ..., description="grid_worker, civility, safety, mediator, elderly_aid, policy"
+    )
     capacity: int
     description: str = Field("", max_length=300)
 
@@ -238,7 +240,8 @@ def _area(code: str, *, level: str, field: str) -> Area:
         )
     if level and area.level != level:
         raise ApplicationError(
-            _("%(name)s is not a %(level)s.") % {"name": area.name, "level": AreaLevel(level).label},
+            _("%(name)s is not a %(level)s.")
+            % {"name": area.name, "level": AreaLevel(level).label},
             code=f"not_a_{level}",
             field=field,
         )
@@ -413,7 +416,9 @@ def rider_reject(request, rider_id: int, payload: RejectIn):
 def rider_move(request, rider_id: int, payload: MoveIn):
     rider = _rider(request, rider_id, Action.OPERATE)
     grid = _area(payload.grid, level=AreaLevel.GRID, field="grid")
-    return services.rider_move_grid(rider=rider, grid=grid, actor=request.user, reason=payload.reason)
+    return services.rider_move_grid(
+        rider=rider, grid=grid, actor=request.user, reason=payload.reason
+    )
 
 
 # --- posts and claims ------------------------------------------------------------------------
@@ -565,7 +570,9 @@ def team_remove(request, team_id: int, rider_id: int):
     return _team(request, team_id)
 
 
-@router.put("/teams/{team_id}/leader", response={200: TeamDetailOut, **ERRORS}, summary="Set leader")
+@router.put(
+    "/teams/{team_id}/leader", response={200: TeamDetailOut, **ERRORS}, summary="Set leader"
+)
 def team_leader(request, team_id: int, payload: LeaderIn):
     team = _team(request, team_id)
     require(request.user, Action.CONFIGURE, team)

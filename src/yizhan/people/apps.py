@@ -25,7 +25,9 @@ class PeopleConfig(AppConfig):
         register(
             m.Team,
             Policy(
-                owner_field="memberships__rider__user", owner_many=True, role_actions=staff_configures
+                owner_field="memberships__rider__user",
+                owner_many=True,
+                role_actions=staff_configures,
             ),
         )
         register(m.TeamMembership, Policy(owner_field="rider__user", role_actions=staff_configures))

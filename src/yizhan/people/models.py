@@ -57,7 +57,9 @@ class User(AbstractUser):
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
     phone_encrypted = models.TextField(_("phone (encrypted)"), blank=True, editable=False)
-    phone_index = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    phone_index = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     phone_masked = models.CharField(_("phone"), max_length=16, blank=True, editable=False)
 
     objects = UserManager()
@@ -329,9 +331,7 @@ class TeamMembership(models.Model):
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
         ordering = ["team", "-role", "joined_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["team", "rider"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["team", "rider"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.rider} @ {self.team}"

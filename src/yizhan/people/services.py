@@ -53,7 +53,9 @@ from yizhan.people.validation import check_point, normalise_phone
 def _check_choice(value: str, choices, field: str, label: str) -> str:
     if value not in choices.values:
         raise ApplicationError(
-            _("Please choose a valid %(label)s.") % {"label": label}, code="invalid_choice", field=field
+            _("Please choose a valid %(label)s.") % {"label": label},
+            code="invalid_choice",
+            field=field,
         )
     return value
 
@@ -243,7 +245,9 @@ def rider_register(
 
 
 @transaction.atomic
-def rider_resubmit(*, rider: RiderProfile, actor: Any, community: Area | None = None) -> RiderProfile:
+def rider_resubmit(
+    *, rider: RiderProfile, actor: Any, community: Area | None = None
+) -> RiderProfile:
     """A rejected rider fixes their registration (perhaps another community) and tries again."""
     if actor.pk != rider.user_id:
         raise Forbidden(_("Only the rider can resubmit their registration."))
@@ -297,7 +301,9 @@ def rider_reject(*, rider: RiderProfile, actor: Any, reason: str) -> RiderProfil
 
 
 @transaction.atomic
-def rider_move_grid(*, rider: RiderProfile, grid: Any, actor: Any, reason: str = "") -> RiderProfile:
+def rider_move_grid(
+    *, rider: RiderProfile, grid: Any, actor: Any, reason: str = ""
+) -> RiderProfile:
     """Staff place a rider in another grid (of their own or another community they manage)."""
     if not isinstance(grid, Area) or grid.level != AreaLevel.GRID:
         raise ApplicationError(_("Please choose a grid."), code="not_a_grid", field="grid")
@@ -328,7 +334,10 @@ def _place_rider(rider: RiderProfile, actor: Any) -> None:
     _set_rider_area(rider, community=rider.community, grid=grid)
     rider.save()
     log_action(
-        actor=actor, action="rider.placed", target=rider, data={"grid": grid.code, "rule": "nearest"}
+        actor=actor,
+        action="rider.placed",
+        target=rider,
+        data={"grid": grid.code, "rule": "nearest"},
     )
 
 
@@ -411,7 +420,9 @@ def post_claim(*, rider: RiderProfile, post: Post, actor: Any, note: str = "") -
         raise Conflict(_("This post is not taking claims."), code="post_closed")
     if post.is_full:
         raise Conflict(_("This post is full."), code="post_full")
-    if PostClaim.objects.filter(post=post, rider=rider, status__in=["pending", "approved"]).exists():
+    if PostClaim.objects.filter(
+        post=post, rider=rider, status__in=["pending", "approved"]
+    ).exists():
         raise Conflict(_("You have already claimed this post."), code="already_claimed")
     try:
         with transaction.atomic():
@@ -461,7 +472,9 @@ def post_claim_reject(*, claim: PostClaim, actor: Any, reason: str = "") -> Post
     claim.decided_by = actor
     claim.decided_at = timezone.now()
     claim.save()
-    log_action(actor=actor, action="post.claim_rejected", target=claim, data={"reason": claim.reason})
+    log_action(
+        actor=actor, action="post.claim_rejected", target=claim, data={"reason": claim.reason}
+    )
     return claim
 
 
