@@ -1,6 +1,7 @@
 """社区报到: register → verify / reject → resubmit; bad input never half-writes."""
 
 import pytest
+from django.contrib.auth import authenticate
 
 from tests.world import PASSWORD, make_rider
 from yizhan.core.errors import ApplicationError
@@ -123,3 +124,24 @@ def test_login_by_phone_or_username(world, client):
     client.logout()
     assert client.login(username="staff_a1", password=PASSWORD)
     assert not client.login(username="13812341234", password="wrong-password")
+
+
+def test_a_rider_registered_from_a_paper_form_has_no_usable_password(world):
+    rider = rider_register(
+        phone="13912345678", community=world.community_a1, **{**GOOD, "password": None}
+    )
+    user = User.objects.get(pk=rider.user_id)
+    assert not user.has_usable_password()
+    assert rider.status == RegistrationStatus.PENDING
+    assert authenticate(username="13912345678", password="") is None
+    assert authenticate(username="13912345678", password=PASSWORD) is None
+
+
+def test_a_given_password_is_still_checked_and_works(world):
+    with pytest.raises(ApplicationError) as exc:
+        rider_register(
+            phone="13912345678", community=world.community_a1, **{**GOOD, "password": ""}
+        )
+    assert exc.value.code == "weak_password"
+    rider_register(phone="13912345678", community=world.community_a1, **GOOD)
+    assert authenticate(username="13912345678", password=PASSWORD).name == GOOD["name"]

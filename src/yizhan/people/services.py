@@ -182,7 +182,7 @@ def rider_register(
     *,
     name: str,
     phone: str,
-    password: str,
+    password: str | None,
     community: Any,
     platform: str,
     occupation: str,
@@ -192,7 +192,12 @@ def rider_register(
     work_address: str = "",
     consent: bool = False,
 ) -> RiderProfile:
-    """A rider registers with a community; the community's staff then verify or reject."""
+    """A rider registers with a community; the community's staff then verify or reject.
+
+    ``password`` may be None when the rider is registered on the rider's behalf from a paper
+    form; they set a password later. Until then the account has an unusable password, so nobody
+    can log in with it. A given password must pass the password validators.
+    """
     name = _check_name(name)
     phone = normalise_phone(phone)
     community = _check_community(community)
@@ -215,8 +220,11 @@ def rider_register(
         area=community,
         area_code=community.code,
     )
-    _check_password(password, user)
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _check_password(password, user)
+        user.set_password(password)
     user.set_phone(phone)
     try:
         with transaction.atomic():

@@ -1,0 +1,186 @@
+"""The demo's showcase accounts: one per role, all with ``DEMO_PASSWORD``.
+
+``DEMO_ACCOUNTS`` is static (it needs no database), so a page can show it in demo mode::
+
+    from yizhan.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+Staff log in with their username, riders with their phone number. Only ``manage.py demo``
+(which refuses outside demo mode) gives these accounts their password.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from yizhan.demo import data
+from yizhan.demo.data import DEMO_PASSWORD
+
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoAccount", "accounts_table"]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    key: str
+    role_zh: str
+    role_en: str
+    #: What to type in the log-in form: the username (staff) or the phone number (riders).
+    login: str
+    name: str
+    area: str
+    try_zh: str
+    try_en: str
+    password: str = DEMO_PASSWORD
+
+    @property
+    def role_label(self) -> str:
+        return f"{self.role_zh} {self.role_en}"
+
+    @property
+    def is_rider(self) -> bool:
+        return self.login.isdigit()
+
+
+_ACCOUNT = {a.key: a for a in data.ACCOUNTS}
+_DEPARTMENT = {d.key: d for d in data.DEPARTMENTS}
+_GRID_WORKER_AREA = data.AREA_NAMES[_ACCOUNT["grid_worker"].area_code]
+
+
+def _staff(key: str, role_zh: str, role_en: str, try_zh: str, try_en: str, area: str = ""):
+    spec = _ACCOUNT[key]
+    if not spec.showcase:
+        raise ValueError(f"{key} is not a showcase account: it has no demo password")
+    return DemoAccount(
+        key=key,
+        role_zh=role_zh,
+        role_en=role_en,
+        login=spec.username,
+        name=spec.name,
+        area=area or data.AREA_NAMES[spec.area_code],
+        try_zh=try_zh,
+        try_en=try_en,
+    )
+
+
+def _rider(fixed: data.FixedRider, role_zh: str, role_en: str, try_zh: str, try_en: str):
+    return DemoAccount(
+        key=fixed.key,
+        role_zh=role_zh,
+        role_en=role_en,
+        login=fixed.phone,
+        name=fixed.name,
+        area=data.AREA_NAMES[fixed.community],
+        try_zh=try_zh,
+        try_en=try_en,
+    )
+
+
+DEMO_ACCOUNTS: list[DemoAccount] = [
+    _staff(
+        "district_admin",
+        "区委社会工作部",
+        "District admin",
+        "看全区：两个街道的小哥、岗位和服务队",
+        "See the whole district: both streets' riders, posts and teams",
+    ),
+    _staff(
+        "street_admin",
+        "街道管理员",
+        "Street admin",
+        "看清远街道三个社区；清远骑士志愿服务队",
+        "Qingyuan street's three communities and its 清远骑士 team",
+    ),
+    _staff(
+        "community_staff",
+        "社区工作者",
+        "Community staff",
+        "审核待报到的小哥，审批岗位认领，管理爱心骑手队",
+        "Verify pending riders, approve post claims, run the 爱心骑手队",
+    ),
+    _staff(
+        "grid_worker",
+        "网格员",
+        "Grid worker",
+        f"只看{_GRID_WORKER_AREA}里的小哥",
+        f"Sees only the riders placed in {_GRID_WORKER_AREA}",
+        area=f"{data.AREA_NAMES[data.QYXJ]} {_GRID_WORKER_AREA}",
+    ),
+    _staff(
+        "handler",
+        "职能部门",
+        "Department handler",
+        "接收派遣给执法队的案件（随手拍上线后）",
+        "Receives the cases dispatched to the department (once reports exist)",
+        area=_DEPARTMENT[_ACCOUNT["handler"].department].name,
+    ),
+    _staff(
+        "merchant",
+        "爱心商户",
+        "Caring merchant",
+        "维护爱心角的服务和营业时间（驿站上线后）",
+        "Keeps its caring corner up to date (once stations exist)",
+    ),
+    _staff(
+        "volunteer",
+        "志愿者",
+        "Volunteer",
+        "认领小哥的微心愿（微心愿上线后）",
+        "Claims riders' micro-wishes (once wishes exist)",
+    ),
+    _rider(
+        data.SHOWCASE_RIDER,
+        "小哥",
+        "Rider",
+        "已认领流动网格员，爱心骑手队队长，助老服务员认领待审批",
+        "Holds a post, leads the 爱心骑手队, has a claim awaiting approval",
+    ),
+    _rider(
+        data.SHOWCASE_PENDING,
+        "待审核小哥",
+        "Pending rider",
+        "刚到社区报到，等社区工作者审核",
+        "Just registered; waiting for community staff to verify",
+    ),
+]
+
+
+# --- the table the command prints ------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def accounts_table(accounts: list[DemoAccount] | None = None) -> str:
+    """The showcase accounts as a plain-text table (CJK characters count two columns)."""
+    accounts = DEMO_ACCOUNTS if accounts is None else accounts
+    header = ["角色 Role", "登录 Log-in", "密码 Password", "姓名 Name", "区域 Area"]
+    rows = [[a.role_label, a.login, a.password, a.name, a.area] for a in accounts]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(_pad(cell, w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    role_width = max(_width(a.role_zh) for a in accounts)
+    tries = [
+        f"  {_pad(a.role_zh, role_width)}  {a.try_zh}\n  {' ' * role_width}  {a.try_en}"
+        for a in accounts
+    ]
+    return "\n".join(
+        [
+            line(header),
+            rule,
+            *(line(row) for row in rows),
+            "",
+            "可以试试 What to try:",
+            *tries,
+            "",
+            "工作人员用用户名登录，小哥用手机号登录。",
+            "Staff log in with their username, riders with their phone number.",
+        ]
+    )
