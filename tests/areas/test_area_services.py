@@ -101,3 +101,36 @@ def test_import_is_all_or_nothing_with_row_errors():
     result = areas_import(collection=collection)
     assert result.updated == 3 and result.created == 0
     assert Area.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"type": ["Polygon"], "coordinates": []},
+        {"type": {"a": 1}},
+        {"type": "Polygon", "coordinates": [[[113.3, 40.0, "x"], [113.31, 40.0], [113.31, 40.01],
+                                             [113.3, 40.0]]]},
+        {"type": "Polygon", "coordinates": [[[113.3, 40.0, 1, 2], [113.31, 40.0], [113.31, 40.01],
+                                             [113.3, 40.0]]]},
+        {"type": "Polygon", "coordinates": [[[10**400, 40.0], [113.31, 40.0], [113.31, 40.01],
+                                             [10**400, 40.0]]]},
+        {"type": "Polygon", "coordinates": [[[True, 40.0], [113.31, 40.0], [113.31, 40.01],
+                                             [True, 40.0]]]},
+    ],
+)  # fmt: skip
+def test_odd_geometries_are_refused_not_crashed_on(geometry):
+    with pytest.raises(BoundaryError):
+        parse_boundary(geometry)
+
+
+def test_an_altitude_is_accepted_and_dropped():
+    ring = [[113.3, 40.0, 5], [113.31, 40.0, 5], [113.31, 40.01, 5], [113.3, 40.0, 5]]
+    geometry = parse_boundary({"type": "Polygon", "coordinates": [ring]})
+    assert geometry["coordinates"][0][0] == [113.3, 40.0]
+
+
+def test_only_the_platform_operator_adds_a_district(world):
+    with pytest.raises(ApplicationError) as exc:
+        area_create(level="district", code="140214", name="x", actor=world.district_admin)
+    assert exc.value.status == 403
+    assert not Area.objects.filter(code="140214").exists()

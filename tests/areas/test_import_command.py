@@ -292,11 +292,8 @@ def swap_first_two(collection):
     features[0], features[1] = features[1], features[0]
 
 
-UNREADABLE = (
-    "The boundary cannot be read: each position must be [longitude, latitude], two numbers "
-    "in range."
-)
 NOT_A_POLYGON = "A boundary must be a GeoJSON Polygon or MultiPolygon."
+NOT_NUMBERS = "polygon 1, ring 1: coordinates must be numbers."
 BAD_CODE = 'The code must be a string of digits in quotes, such as "140213".'
 BAD_LEVEL = "is not one of district, street, community or grid."
 LONG_CODE = "1" * 10_000
@@ -436,13 +433,13 @@ MALFORMED = [
     case(
         "geometry type a list",
         set_geometry(3, {"type": ["Polygon"], "coordinates": []}),
-        f"row 3 ({C}): {UNREADABLE}",
+        f"row 3 ({C}): {NOT_A_POLYGON}",
     ),
-    case("position with text", set_geometry(3, POLYGON_3D_TEXT), f"row 3 ({C}): {UNREADABLE}"),
+    case("position with text", set_geometry(3, POLYGON_3D_TEXT), f"row 3 ({C}): {NOT_NUMBERS}"),
     case(
         "coordinate of 400 digits",
         set_geometry(3, POLYGON_HUGE_NUMBER),
-        f"row 3 ({C}): {UNREADABLE}",
+        f"row 3 ({C}): {NOT_NUMBERS}",
     ),
     case(
         "community without boundary",
@@ -609,7 +606,7 @@ def test_the_service_never_raises_even_on_shapes_json_cannot_make():
         (3, "160000", f"Level object {BAD_LEVEL}"),
         (4, "170000", "The name must be text."),
         (5, "180000", NOT_A_POLYGON),
-        (6, "190000", UNREADABLE),
+        (6, "190000", NOT_A_POLYGON),
     ]
     assert_nothing_written()
 

@@ -38,18 +38,24 @@ class BBox:
     center_lng: float
 
 
+def _is_coordinate(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _check_position(position: Any, where: str) -> tuple[float, float]:
-    if not isinstance(position, list | tuple) or len(position) < 2:
+    # RFC 7946 positions are [lng, lat] with an optional altitude; nothing more.
+    if not isinstance(position, list | tuple) or not 2 <= len(position) <= 3:
         raise BoundaryError(
             _("%(where)s: a position must be [longitude, latitude].") % {"where": where}
         )
-    lng, lat = position[0], position[1]
-    if (
-        isinstance(lng, bool)
-        or isinstance(lat, bool)
-        or not all(isinstance(v, int | float) and math.isfinite(v) for v in (lng, lat))
-    ):
+    if not all(_is_coordinate(v) for v in position):
         raise BoundaryError(_("%(where)s: coordinates must be numbers.") % {"where": where})
+    lng, lat = position[0], position[1]
     if not (-180 <= lng <= 180 and -90 <= lat <= 90):
         raise BoundaryError(
             _("%(where)s: [%(lng)s, %(lat)s] is not a WGS-84 [longitude, latitude] pair.")
@@ -79,7 +85,7 @@ def parse_boundary(data: Any) -> dict:
     """
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
-    if not isinstance(data, dict) or data.get("type") not in {"Polygon", "MultiPolygon"}:
+    if not isinstance(data, dict) or data.get("type") not in ("Polygon", "MultiPolygon"):
         raise BoundaryError(_("A boundary must be a GeoJSON Polygon or MultiPolygon."))
     coordinates = data.get("coordinates")
     polygons = [coordinates] if data["type"] == "Polygon" else coordinates
@@ -90,6 +96,10 @@ def parse_boundary(data: Any) -> dict:
             raise BoundaryError(_("Polygon %(n)s has no rings.") % {"n": p_index})
         for r_index, ring in enumerate(polygon, start=1):
             _check_ring(ring, _("polygon %(p)s, ring %(r)s") % {"p": p_index, "r": r_index})
+    # Keep only [lng, lat]: an altitude means nothing to a boundary on a map.
+    coordinates = [[[list(p[:2]) for p in ring] for ring in polygon] for polygon in polygons]
+    if data["type"] == "Polygon":
+        coordinates = coordinates[0]
     geometry = {"type": data["type"], "coordinates": coordinates}
     geom = shape(geometry)
     if not geom.is_valid:

@@ -21,7 +21,7 @@ from yizhan.areas.choices import (
 from yizhan.areas.geometry import BBox, BoundaryError, bbox_of, parse_boundary
 from yizhan.areas.models import Area
 from yizhan.core.audit import log_action
-from yizhan.core.errors import ApplicationError
+from yizhan.core.errors import ApplicationError, Forbidden
 from yizhan.core.permissions import Action, require
 
 
@@ -75,7 +75,11 @@ def area_create(
     actor: Any = None,
 ) -> Area:
     if actor is not None:
-        require(actor, Action.CONFIGURE, parent) if parent else None
+        if parent is not None:
+            require(actor, Action.CONFIGURE, parent)
+        elif not getattr(actor, "is_superuser", False):
+            # A district is the top of a tree: only the platform operator adds one.
+            raise Forbidden(_("Only the platform operator can add a district."))
     _validate_code(code, level, parent)
     if Area.objects.filter(code=code).exists():
         raise ApplicationError(
