@@ -51,3 +51,20 @@ def test_team_rules(world):
         team_create(name="外队", area=world.community_a1, actor=world.other_community_staff)
     assert exc.value.status == 403
     assert Team.objects.count() == 1
+
+
+def test_departments_are_created_by_staff_of_the_area_once(world):
+    from yizhan.people.models import Department
+    from yizhan.people.services import department_create
+
+    department = department_create(
+        name="综合行政执法队", area=world.street_a, actor=world.street_admin
+    )
+    assert department.area_code == world.street_a.code
+    with pytest.raises(ApplicationError) as exc:
+        department_create(name="综合行政执法队", area=world.street_a, actor=world.street_admin)
+    assert exc.value.code == "department_exists"
+    with pytest.raises(ApplicationError) as exc:
+        department_create(name="消防", area=world.street_a, actor=world.other_community_staff)
+    assert exc.value.status == 403
+    assert Department.objects.count() == 1

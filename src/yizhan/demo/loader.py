@@ -22,7 +22,6 @@ from django.db import transaction
 
 from yizhan.areas.models import Area
 from yizhan.areas.services import area_create
-from yizhan.core.audit import log_action
 from yizhan.core.models import AuditEntry
 from yizhan.demo import data
 from yizhan.demo.generate import DemoPlan, build_plan
@@ -30,6 +29,7 @@ from yizhan.people.choices import ClaimStatus, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
 from yizhan.people.services import (
     account_create,
+    department_create,
     post_claim,
     post_claim_approve,
     post_create,
@@ -104,16 +104,6 @@ def load_areas(ctx: DemoContext) -> None:
         )
 
 
-def _department_create(*, spec: data.DepartmentSpec, area: Area, actor: User) -> Department:
-    # ``people`` has no department service yet; until it has one, this is the demo's only
-    # write outside a service. It does what a service would: one row and its audit entry.
-    department = Department.objects.create(name=spec.name, area=area)
-    log_action(
-        actor=actor, action="department.created", target=department, data={"name": spec.name}
-    )
-    return department
-
-
 def load_accounts(ctx: DemoContext) -> None:
     """Street admins, community staff, a grid worker, a department and its handler, a merchant
     and a volunteer, each created by the administrator above them."""
@@ -123,8 +113,8 @@ def load_accounts(ctx: DemoContext) -> None:
             continue
         if spec.department and spec.department not in ctx.departments:
             department = departments[spec.department]
-            ctx.departments[department.key] = _department_create(
-                spec=department,
+            ctx.departments[department.key] = department_create(
+                name=department.name,
                 area=ctx.areas[department.area_code],
                 actor=ctx.accounts[department.created_by],
             )

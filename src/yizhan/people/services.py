@@ -38,6 +38,7 @@ from yizhan.people.choices import (
 )
 from yizhan.people.models import (
     ApiToken,
+    Department,
     Post,
     PostClaim,
     RiderProfile,
@@ -172,6 +173,22 @@ def user_set_language(*, user: User, language: str) -> User:
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
     return user
+
+
+@transaction.atomic
+def department_create(*, name: str, area: Any, actor: Any) -> Department:
+    """A 职能部门 (执法队, 环卫, 消防 …) working within an area; its handlers are accounts."""
+    if not isinstance(area, Area):
+        raise ApplicationError(_("Please choose an area for the department."), field="area")
+    require(actor, Action.CONFIGURE, area)
+    name = _check_name(name, max_length=100)
+    if Department.objects.filter(area=area, name=name).exists():
+        raise Conflict(
+            _("A department with this name already exists here."), code="department_exists"
+        )
+    department = Department.objects.create(name=name, area=area)
+    log_action(actor=actor, action="department.created", target=department, data={"name": name})
+    return department
 
 
 # --- registration (社区报到) ------------------------------------------------------------------
