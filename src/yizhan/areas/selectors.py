@@ -21,6 +21,14 @@ def areas_for_user(user, *, level: str | None = None, within: Area | None = None
     return qs.order_by("code")
 
 
+def areas_in_scope(user, *, levels: tuple[str, ...] = ()) -> QuerySet:
+    """Areas beneath the user's own (the ones they may operate on), for console choices."""
+    qs = restrict(Area.objects.select_related("parent"), user, Action.OPERATE)
+    if levels:
+        qs = qs.filter(level__in=levels)
+    return qs.order_by("code")
+
+
 def communities() -> QuerySet:
     return Area.objects.filter(level=AreaLevel.COMMUNITY).select_related("parent").order_by("code")
 

@@ -1,12 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
+from yizhan.config import views
 from yizhan.config.api import api
-from yizhan.core import views as core_views
+
+admin.site.site_header = _("Yizhan back office")
+admin.site.site_title = _("Yizhan")
+admin.site.index_title = _("Records beneath your area (read-only; changes go through the pages)")
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,9 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from yizhan.core.admin import ScopedAdmin
 from yizhan.people import models as m
 from yizhan.people import services
+
+# Roles and area scopes replace Django's groups and permissions: one permission layer.
+admin.site.unregister(Group)
 
 
 @admin.register(m.User)

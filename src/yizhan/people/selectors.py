@@ -104,8 +104,10 @@ def posts_for_rider(rider: RiderProfile) -> list[tuple[Post, PostClaim | None]]:
     return [(post, claims.get(post.pk)) for post in posts]
 
 
-def posts_for_user(user: Any, *, community_code: str | None = None) -> QuerySet[Post]:
-    qs = restrict(Post.objects.all(), user, Action.VIEW).select_related("community")
+def posts_for_user(
+    user: Any, *, community_code: str | None = None, action: Action = Action.VIEW
+) -> QuerySet[Post]:
+    qs = restrict(Post.objects.all(), user, action).select_related("community__parent")
     if community_code:
         qs = qs.filter(area_code__startswith=community_code)
     return qs.order_by("area_code", "kind")
@@ -122,9 +124,41 @@ def claims_for_user(
     return qs.order_by("created_at", "id")
 
 
-def teams_for_user(user: Any) -> QuerySet[Team]:
+def claims_of_rider(rider: RiderProfile) -> QuerySet[PostClaim]:
+    """A rider's own claims, newest first: active ones and the decided history."""
     return (
-        restrict(Team.objects.all(), user, Action.VIEW)
+        PostClaim.objects.filter(rider=rider)
+        .select_related("post", "decided_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def console_summary(user: Any) -> dict[str, int]:
+    """The numbers on the console's front page, beneath the user's area."""
+    riders = restrict(RiderProfile.objects.all(), user, Action.OPERATE)
+    return {
+        "pending_registrations": riders.filter(status=RegistrationStatus.PENDING).count(),
+        "verified_riders": riders.filter(status=RegistrationStatus.VERIFIED).count(),
+        "pending_claims": restrict(PostClaim.objects.all(), user, Action.OPERATE)
+        .filter(status=ClaimStatus.PENDING)
+        .count(),
+        "teams": restrict(Team.objects.all(), user, Action.OPERATE).count(),
+    }
+
+
+def team_candidates(user: Any, team: Team) -> QuerySet[RiderProfile]:
+    """Verified riders within the team's area whom the user may act on and who are not in it."""
+    return (
+        riders_for_user(user, status=RegistrationStatus.VERIFIED, action=Action.OPERATE)
+        .filter(area_code__startswith=team.area_code)
+        .exclude(memberships__team=team)
+        .order_by("user__name", "id")
+    )
+
+
+def teams_for_user(user: Any, action: Action = Action.VIEW) -> QuerySet[Team]:
+    return (
+        restrict(Team.objects.all(), user, action)
         .select_related("area", "leader__user")
         .order_by("area_code", "name")
     )

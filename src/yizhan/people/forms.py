@@ -1,0 +1,221 @@
+"""Page forms. They check the shape of the input; the services check the rules.
+
+A form never writes: the view hands its cleaned data to a service and puts a refusal back on the
+form (``core.pages.form_error``). Choice lists come from selectors, so a form only offers what the
+user may act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from yizhan.areas.choices import AreaLevel
+from yizhan.areas.models import Area
+from yizhan.people.choices import Occupation, Platform, PostKind, RegistrationStatus, Vehicle
+from yizhan.people.models import RiderProfile
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    """Areas labelled with their parent, so two "第一网格" can be told apart."""
+
+    def label_from_instance(self, obj: Area) -> str:
+        if obj.level in (AreaLevel.COMMUNITY, AreaLevel.GRID) and obj.parent_id:
+            return f"{obj.parent.name} · {obj.name}"
+        return obj.name
+
+
+def grouped_by_street(communities) -> list:
+    """Choices for a ``<select>`` of communities, grouped by street (``<optgroup>``)."""
+    groups: dict[str, list] = {}
+    for area in communities:
+        street = area.parent.name if area.parent_id else ""
+        groups.setdefault(street, []).append((area.code, area.name))
+    return [("", _("Choose your community"))] + list(groups.items())
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Phone number or username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    error_messages = {
+        "invalid_login": _("The phone number, username or password is not right."),
+        "inactive": _("This account is disabled."),
+    }
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=50)
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        help_text=_("You log in with this number. Only you and your community's staff see it."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=_("At least 8 characters, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    community = forms.ModelChoiceField(
+        queryset=Area.objects.none(),
+        to_field_name="code",
+        label=_("Community to register with"),
+        help_text=_("Marking your work place on the map chooses it for you."),
+    )
+    platform = forms.ChoiceField(label=_("Delivery platform"), choices=Platform.choices)
+    occupation = forms.ChoiceField(label=_("Occupation"), choices=Occupation.choices)
+    vehicle = forms.ChoiceField(label=_("Vehicle"), choices=Vehicle.choices)
+    work_lat = forms.FloatField(
+        label=_("Latitude"),
+        min_value=-90,
+        max_value=90,
+        error_messages={"required": _("Please mark where you usually work on the map.")},
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    work_lng = forms.FloatField(
+        label=_("Longitude"),
+        min_value=-180,
+        max_value=180,
+        error_messages={"required": _("Please mark where you usually work on the map.")},
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    work_address = forms.CharField(
+        label=_("Usual work area"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: the shops around 清远街 and 西街."),
+    )
+    consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy notice."),
+        error_messages={"required": _("Please read and agree to the privacy notice to register.")},
+    )
+
+    def __init__(self, *args: Any, communities, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["community"]
+        field.queryset = communities
+        field.widget.choices = grouped_by_street(communities)
+
+
+class ResubmitForm(forms.Form):
+    community = AreaChoiceField(
+        queryset=Area.objects.none(),
+        label=_("Community"),
+        required=False,
+        empty_label=_("Keep the same community"),
+    )
+
+    def __init__(self, *args: Any, communities, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class ClaimForm(forms.Form):
+    note = forms.CharField(
+        label=_("A word to the staff (optional)"), max_length=200, required=False
+    )
+
+
+class MoveForm(forms.Form):
+    grid = AreaChoiceField(queryset=Area.objects.none(), label=_("Grid"))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, grids, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+
+
+class RiderFilterForm(forms.Form):
+    """The staff console's rider list filters (a GET form; bad values are ignored)."""
+
+    q = forms.CharField(label=_("Name or phone"), max_length=50, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status"))] + RegistrationStatus.choices,
+    )
+    area = forms.ChoiceField(label=_("Community or grid"), required=False)
+    platform = forms.ChoiceField(
+        label=_("Platform"), required=False, choices=[("", _("Any platform"))] + Platform.choices
+    )
+    post = forms.ChoiceField(
+        label=_("Post held"), required=False, choices=[("", _("Any post"))] + PostKind.choices
+    )
+
+    def __init__(self, *args: Any, areas, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [("", _("Anywhere in my area"))] + [
+            (a.code, ("\u3000" if a.level == AreaLevel.GRID else "") + a.name) for a in areas
+        ]
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters (an invalid one is dropped, never an error page)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {key: data.get(key) or None for key in ("q", "status", "area", "platform", "post")}
+
+
+class PostCreateForm(forms.Form):
+    community = AreaChoiceField(queryset=Area.objects.none(), label=_("Community"))
+    kind = forms.ChoiceField(label=_("Post"), choices=PostKind.choices)
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=1000)
+    description = forms.CharField(label=_("Duties"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, communities, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+
+
+class PostUpdateForm(forms.Form):
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=1000)
+    is_open = forms.BooleanField(label=_("Open for claims"), required=False)
+    description = forms.CharField(label=_("Duties"), max_length=300, required=False)
+
+
+class TeamCreateForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=100)
+    area = AreaChoiceField(queryset=Area.objects.none(), label=_("Area"))
+    description = forms.CharField(label=_("What the team does"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, areas, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas
+
+
+class RiderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: RiderProfile) -> str:
+        where = obj.grid.name if obj.grid_id else obj.community.name
+        return f"{obj.user.name} · {obj.user.phone_masked} · {where}"
+
+
+class TeamMemberForm(forms.Form):
+    rider = RiderChoiceField(queryset=RiderProfile.objects.none(), label=_("Rider"))
+    leader = forms.BooleanField(label=_("Make them the leader"), required=False)
+
+    def __init__(self, *args: Any, riders, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rider"].queryset = riders
+
+
+class LeaderForm(forms.Form):
+    rider = RiderChoiceField(queryset=RiderProfile.objects.none(), label=_("Leader"))
+
+    def __init__(self, *args: Any, riders, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rider"].queryset = riders

@@ -1,0 +1,247 @@
+"""Every page × every role of the matrix: allowed or denied, and a denial changes nothing.
+
+Columns follow MATRIX_ROLES: anonymous, rider, other_rider, merchant, community_staff,
+other_community_staff, street_admin, district_admin. The rider, the pending rider, the post,
+the claim and the team all belong to community A1 (street A). Outcomes:
+
+    ok     200                         go     302 after doing it
+    login  302 to the log-in page      away   302 elsewhere, nothing done
+    4xx    that status, nothing done
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.api.helpers import client_for
+from tests.api.test_permission_matrix import snapshot
+from tests.world import MATRIX_ROLES, PASSWORD, make_rider
+from yizhan.people.services import post_claim, post_create, team_add_member, team_create
+
+
+@dataclass
+class Case:
+    method: str
+    name: str  # URL name
+    args: tuple  # placeholders for reverse()
+    body: object
+    expect: str  # one outcome per MATRIX_ROLES column
+
+
+def row(*outcomes: str) -> str:
+    return " ".join(outcomes)
+
+
+RIDER_ONLY = row("login", "ok", "ok", "403", "403", "403", "403", "403")
+CONSOLE = row("login", "403", "403", "403", "ok", "ok", "ok", "ok")
+# Staff of community A1 and the admins above it may act; other community's staff see nothing.
+ACT_IN_A1 = row("login", "403", "403", "403", "go", "404", "go", "go")
+SEE_IN_A1 = row("login", "403", "403", "403", "ok", "404", "ok", "ok")
+
+REGISTRATION = {
+    "name": "新骑手",
+    "phone": "13511112222",
+    "password": PASSWORD,
+    "community": "{a1_code}",
+    "platform": "jd",
+    "occupation": "courier",
+    "vehicle": "e_bike",
+    "work_lat": "40.095",
+    "work_lng": "113.305",
+    "consent": "on",
+}
+
+CASES = {
+    "home": Case("GET", "home", (), None, row(*["ok"] * 8)),
+    "login": Case("GET", "people:login", (), None, row("ok", *["away"] * 7)),
+    "logout": Case("POST", "people:logout", (), {}, row(*["away"] * 8)),
+    "language": Case("POST", "people:language", (), {"language": "en"}, row(*["away"] * 8)),
+    "privacy": Case("GET", "people:privacy", (), None, row(*["ok"] * 8)),
+    "register GET": Case("GET", "people:register", (), None, row("ok", *["away"] * 7)),
+    "register POST": Case("POST", "people:register", (), REGISTRATION, row("go", *["away"] * 7)),
+    "rider_home": Case("GET", "people:rider_home", (), None, RIDER_ONLY),
+    "rider_resubmit": Case(
+        "POST", "people:rider_resubmit", (), {}, row("login", "409", "409", *["403"] * 5)
+    ),
+    "rider_posts": Case("GET", "people:rider_posts", (), None, RIDER_ONLY),
+    "rider_claim": Case(
+        "POST", "people:rider_claim", ("post2",), {"note": "我来"},
+        row("login", "go", "400", *["403"] * 5),
+    ),
+    "rider_withdraw": Case(
+        "POST", "people:rider_withdraw", ("claim",), {}, row("login", "go", "404", *["403"] * 5)
+    ),
+    "rider_teams": Case("GET", "people:rider_teams", (), None, RIDER_ONLY),
+    "console": Case("GET", "people:console", (), None, CONSOLE),
+    "registrations": Case("GET", "people:registrations", (), None, CONSOLE),
+    "riders": Case("GET", "people:riders", (), None, CONSOLE),
+    "rider_detail": Case("GET", "people:rider_detail", ("rider",), None, SEE_IN_A1),
+    "rider_verify": Case("POST", "people:rider_verify", ("pending",), {}, ACT_IN_A1),
+    "rider_reject": Case(
+        "POST", "people:rider_reject", ("pending",), {"reason": "资料不全"}, ACT_IN_A1
+    ),
+    "rider_move": Case("POST", "people:rider_move", ("rider",), {"grid": "{west}"}, ACT_IN_A1),
+    "claims": Case("GET", "people:claims", (), None, CONSOLE),
+    "claim_approve": Case("POST", "people:claim_approve", ("claim",), {}, ACT_IN_A1),
+    "claim_reject": Case("POST", "people:claim_reject", ("claim",), {"reason": ""}, ACT_IN_A1),
+    "posts GET": Case("GET", "people:posts", (), None, CONSOLE),
+    "posts POST": Case(
+        "POST", "people:posts", (), {"community": "{a1}", "kind": "mediator", "capacity": "2"},
+        row("login", "403", "403", "403", "go", "400", "go", "go"),
+    ),
+    "post_update": Case(
+        "POST", "people:post_update", ("post",), {"capacity": "3", "is_open": "on"},
+        row("login", "403", "403", "403", "go", "403", "go", "go"),
+    ),
+    "teams GET": Case("GET", "people:teams", (), None, CONSOLE),
+    "teams POST": Case(
+        "POST", "people:teams", (), {"name": "新队", "area": "{a1}"},
+        row("login", "403", "403", "403", "go", "400", "go", "go"),
+    ),
+    "team_detail": Case("GET", "people:team_detail", ("team",), None, SEE_IN_A1),
+    "team_add_member": Case(
+        "POST", "people:team_add_member", ("team",), {"rider": "{extra}"}, ACT_IN_A1
+    ),
+    "team_remove_member": Case(
+        "POST", "people:team_remove_member", ("team", "rider"), {}, ACT_IN_A1
+    ),
+    "team_leader": Case("POST", "people:team_leader", ("team",), {"rider": "{rider}"}, ACT_IN_A1),
+}  # fmt: skip
+
+
+@pytest.fixture
+def ids(world):
+    post2 = post_create(
+        community=world.community_a1, kind="civility", capacity=3, actor=world.community_staff
+    )
+    claim = post_claim(rider=world.rider, post=world.post, actor=world.rider.user)
+    team = team_create(name="爱心骑手队", area=world.community_a1, actor=world.community_staff)
+    team_add_member(team=team, rider=world.rider, actor=world.community_staff)
+    extra = make_rider(
+        world.community_a1, "13600000077", "郑义", lat=40.095, lng=113.305,
+        verify_by=world.community_staff,
+    )  # fmt: skip
+    return {
+        "a1": world.community_a1.pk,
+        "a1_code": world.community_a1.code,
+        "west": world.grid_a1_west.pk,
+        "rider": world.rider.pk,
+        "pending": world.pending_rider.pk,
+        "post": world.post.pk,
+        "post2": post2.pk,
+        "claim": claim.pk,
+        "team": team.pk,
+        "extra": extra.pk,
+    }
+
+
+def fill(body, ids):
+    if body is None:
+        return None
+    return {
+        k: (str(ids[v[1:-1]]) if isinstance(v, str) and v[1:-1] in ids else v)
+        for k, v in body.items()
+    }
+
+
+def check(response, outcome: str):
+    status = response.status_code
+    if outcome == "ok":
+        assert status == 200
+    elif outcome in ("go", "away"):
+        assert status == 302
+        assert "/login/" not in response["Location"]
+    elif outcome == "login":
+        assert status == 302
+        assert response["Location"].startswith(reverse("people:login"))
+    else:
+        assert status == int(outcome)
+        assert b"<h1>" in response.content  # a page with a message, not a bare error
+
+
+@pytest.mark.parametrize("role_index, role", list(enumerate(MATRIX_ROLES)))
+@pytest.mark.parametrize("name", list(CASES))
+def test_page_matrix(world, ids, name, role_index, role):
+    case = CASES[name]
+    outcome = case.expect.split()[role_index]
+    client = client_for(world.account(role))
+    url = reverse(case.name, args=[ids[a] for a in case.args])
+    before = snapshot()
+    if case.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, fill(case.body, ids))
+    check(response, outcome)
+    if outcome not in ("ok", "go"):
+        assert snapshot() == before, f"{name} denied for {role} but changed something"
+
+
+def _named_patterns(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in ("admin", "api"):
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _named_patterns(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield namespace + pattern.name
+
+
+def test_matrix_covers_every_page():
+    names = set(_named_patterns(get_resolver().url_patterns)) - {"set_language"}
+    assert names == {case.name for case in CASES.values()}
+
+
+# --- the back office -----------------------------------------------------------------------------
+
+ADMIN_ROLES = row("login", "login", "login", "login", "ok", "ok", "ok", "ok")
+
+
+def _changelists():
+    return sorted(
+        reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist")
+        for m in admin.site._registry
+    )
+
+
+@pytest.mark.parametrize("role_index, role", list(enumerate(MATRIX_ROLES)))
+@pytest.mark.parametrize("url", ["/admin/", *_changelists()])
+def test_admin_matrix(world, url, role_index, role):
+    outcome = ADMIN_ROLES.split()[role_index]
+    response = client_for(world.account(role)).get(url)
+    if outcome == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role, visible",
+    [
+        ("community_staff", True),
+        ("other_community_staff", False),
+        ("street_admin", True),
+        ("district_admin", True),
+    ],
+)
+def test_admin_rows_are_scoped(world, role, visible):
+    client = client_for(world.account(role))
+    listing = client.get(reverse("admin:people_riderprofile_changelist"))
+    assert (world.rider.user.name in listing.content.decode()) is visible
+    detail = client.get(
+        reverse("admin:people_riderprofile_change", args=[world.rider.pk]), follow=False
+    )
+    assert detail.status_code == (200 if visible else 302)
+
+
+def test_admin_allows_no_direct_writes(world):
+    client = client_for(world.district_admin)
+    add = client.get(reverse("admin:people_riderprofile_add"))
+    assert add.status_code == 403
+    delete = client.post(
+        reverse("admin:people_riderprofile_delete", args=[world.rider.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403
