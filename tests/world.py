@@ -18,7 +18,15 @@ from yizhan.areas.models import Area
 from yizhan.areas.services import area_create
 from yizhan.core.roles import Role
 from yizhan.people.models import Post, RiderProfile, User
-from yizhan.people.services import account_create, post_create, rider_register, rider_verify
+from yizhan.people.services import (
+    account_create,
+    post_claim,
+    post_create,
+    rider_register,
+    rider_verify,
+    team_add_member,
+    team_create,
+)
 
 PASSWORD = "Yizhan-test-2026"
 
@@ -186,3 +194,19 @@ def build_world() -> World:
         district_admin=district_admin,
         post=post,
     )
+
+
+def matrix_objects(world: World) -> dict:
+    """What the permission matrices act on, all in community A1: a second post, the rider's
+    pending claim on the first, a team holding the rider, and another verified rider to add."""
+    post2 = post_create(
+        community=world.community_a1, kind="civility", capacity=3, actor=world.community_staff
+    )
+    claim = post_claim(rider=world.rider, post=world.post, actor=world.rider.user)
+    team = team_create(name="爱心骑手队", area=world.community_a1, actor=world.community_staff)
+    team_add_member(team=team, rider=world.rider, actor=world.community_staff)
+    extra = make_rider(
+        world.community_a1, "13600000077", "郑义", lat=40.095, lng=113.305,
+        verify_by=world.community_staff,
+    )  # fmt: skip
+    return {"post2": post2, "claim": claim, "team": team, "extra": extra}

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import pytest
 
 from tests.api.helpers import call, client_for
-from tests.world import MATRIX_ROLES, PASSWORD, make_rider
+from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects
 from yizhan.config.api import api
 from yizhan.core.models import AuditEntry
 from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team, TeamMembership
-from yizhan.people.services import post_claim, team_add_member, team_create, token_issue
+from yizhan.people.services import token_issue
 
 
 @dataclass
@@ -134,18 +134,7 @@ CASES = {
 
 @pytest.fixture
 def ids(world):
-    from yizhan.people.services import post_create
-
-    post2 = post_create(
-        community=world.community_a1, kind="civility", capacity=3, actor=world.community_staff
-    )
-    claim = post_claim(rider=world.rider, post=world.post, actor=world.rider.user)
-    team = team_create(name="爱心骑手队", area=world.community_a1, actor=world.community_staff)
-    team_add_member(team=team, rider=world.rider, actor=world.community_staff)
-    extra = make_rider(
-        world.community_a1, "13600000077", "郑义", lat=40.095, lng=113.305,
-        verify_by=world.community_staff,
-    )  # fmt: skip
+    made = matrix_objects(world)
     token, _raw = token_issue(user=world.rider.user)
     return {
         "a1": world.community_a1.code,
@@ -153,10 +142,10 @@ def ids(world):
         "rider": world.rider.pk,
         "pending": world.pending_rider.pk,
         "post": world.post.pk,
-        "post2": post2.pk,
-        "claim": claim.pk,
-        "team": team.pk,
-        "extra": extra.pk,
+        "post2": made["post2"].pk,
+        "claim": made["claim"].pk,
+        "team": made["team"].pk,
+        "extra": made["extra"].pk,
         "token": token.pk,
     }
 

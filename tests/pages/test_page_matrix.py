@@ -17,8 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.api.helpers import client_for
 from tests.api.test_permission_matrix import snapshot
-from tests.world import MATRIX_ROLES, PASSWORD, make_rider
-from yizhan.people.services import post_claim, post_create, team_add_member, team_create
+from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects
 
 
 @dataclass
@@ -113,16 +112,7 @@ CASES = {
 
 @pytest.fixture
 def ids(world):
-    post2 = post_create(
-        community=world.community_a1, kind="civility", capacity=3, actor=world.community_staff
-    )
-    claim = post_claim(rider=world.rider, post=world.post, actor=world.rider.user)
-    team = team_create(name="爱心骑手队", area=world.community_a1, actor=world.community_staff)
-    team_add_member(team=team, rider=world.rider, actor=world.community_staff)
-    extra = make_rider(
-        world.community_a1, "13600000077", "郑义", lat=40.095, lng=113.305,
-        verify_by=world.community_staff,
-    )  # fmt: skip
+    made = matrix_objects(world)
     return {
         "a1": world.community_a1.pk,
         "a1_code": world.community_a1.code,
@@ -130,10 +120,10 @@ def ids(world):
         "rider": world.rider.pk,
         "pending": world.pending_rider.pk,
         "post": world.post.pk,
-        "post2": post2.pk,
-        "claim": claim.pk,
-        "team": team.pk,
-        "extra": extra.pk,
+        "post2": made["post2"].pk,
+        "claim": made["claim"].pk,
+        "team": made["team"].pk,
+        "extra": made["extra"].pk,
     }
 
 
