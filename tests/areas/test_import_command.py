@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError
+from django.utils import translation
 
 from tests.world import square
 from yizhan.areas import services
@@ -21,6 +22,14 @@ from yizhan.areas.models import Area
 from yizhan.areas.selectors import grid_for_point
 from yizhan.areas.services import area_create
 from yizhan.core.models import AuditEntry
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The command speaks the user's language (Chinese by default); these tests read English."""
+    with translation.override("en"):
+        yield
+
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "areas.md"
 EXAMPLE_CODES = ["140213", "140213001", "140213001001", "140213001001001", "140213001001002"]

@@ -25,6 +25,11 @@ from yizhan.core.errors import ApplicationError, Forbidden
 from yizhan.core.permissions import Action, require
 
 
+
+def _level(level: str) -> str:
+    """A level's name for a message: 街道 in Chinese, "street" in English."""
+    return str(AreaLevel(level).label).lower()
+
 def _apply_boundary(area: Area, boundary: dict | None, box: BBox | None = None) -> None:
     area.boundary = boundary
     if boundary:
@@ -41,7 +46,7 @@ def _validate_code(code: str, level: str, parent: Area | None) -> None:
     if not code.isdigit() or len(code) != CODE_LENGTH[level]:
         raise ApplicationError(
             _("A %(level)s code has %(n)s digits; %(code)s does not.")
-            % {"level": level, "n": CODE_LENGTH[level], "code": code or "''"},
+            % {"level": _level(level), "n": CODE_LENGTH[level], "code": code or "''"},
             field="code",
         )
     expected_parent = PARENT_LEVEL.get(level)
@@ -52,7 +57,7 @@ def _validate_code(code: str, level: str, parent: Area | None) -> None:
     if parent is None or parent.level != expected_parent:
         raise ApplicationError(
             _("A %(level)s must sit under a %(parent)s.")
-            % {"level": level, "parent": expected_parent},
+            % {"level": _level(level), "parent": _level(expected_parent)},
             field="parent",
         )
     if not code.startswith(parent.code):
@@ -213,7 +218,12 @@ def _row_level(code: str, props: dict) -> str:
     if len(code) != CODE_LENGTH[level]:
         raise ApplicationError(
             _("A %(level)s code has %(n)s digits; %(code)s has %(m)s.")
-            % {"level": level, "n": CODE_LENGTH[level], "code": _shown(code), "m": len(code)}
+            % {
+                "level": _level(level),
+                "n": CODE_LENGTH[level],
+                "code": _shown(code),
+                "m": len(code),
+            }
         )
     return level
 
@@ -302,7 +312,7 @@ def _check_row(
             if existing[parent_code].level != parent_level:
                 raise ApplicationError(
                     _("Its parent %(parent)s is not a %(level)s.")
-                    % {"parent": parent_code, "level": parent_level}
+                    % {"parent": parent_code, "level": _level(parent_level)}
                 )
         elif parent_code in failed:
             raise ApplicationError(
@@ -327,7 +337,7 @@ def _check_row(
         if current.level != level:
             raise ApplicationError(
                 _("Area %(code)s exists as a %(current)s, not a %(level)s.")
-                % {"code": code, "current": current.level, "level": level}
+                % {"code": code, "current": _level(current.level), "level": _level(level)}
             )
         current_parent = existing_codes.get(current.parent_id, "") if current.parent_id else ""
         if current_parent != parent_code:

@@ -51,7 +51,7 @@ class PostKind(models.TextChoices):
 class ClaimStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting approval")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", _("Turned down")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 

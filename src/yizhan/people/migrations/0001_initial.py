@@ -147,7 +147,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
                 ('area_code', models.CharField(db_index=True, editable=False, max_length=32, verbose_name='area code')),
-                ('status', models.CharField(choices=[('pending', 'Awaiting approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], db_index=True, default='pending', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Awaiting approval'), ('approved', 'Approved'), ('rejected', 'Turned down'), ('withdrawn', 'Withdrawn')], db_index=True, default='pending', max_length=16, verbose_name='status')),
                 ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
                 ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
