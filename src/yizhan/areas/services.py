@@ -25,10 +25,10 @@ from yizhan.core.errors import ApplicationError, Forbidden
 from yizhan.core.permissions import Action, require
 
 
-
 def _level(level: str) -> str:
     """A level's name for a message: 街道 in Chinese, "street" in English."""
     return str(AreaLevel(level).label).lower()
+
 
 def _apply_boundary(area: Area, boundary: dict | None, box: BBox | None = None) -> None:
     area.boundary = boundary
