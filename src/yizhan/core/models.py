@@ -39,3 +39,29 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """One key a client sent with a write it may repeat (award, redemption, check-in …).
+
+    The row is written first, in the same transaction as the work, so a concurrent repeat of
+    the same key waits on the unique index and then finds the finished result. ``fingerprint``
+    is a hash of the request's payload: the same key with another payload is refused (409).
+    """
+
+    scope = models.CharField(_("operation"), max_length=64)
+    key = models.CharField(_("idempotency key"), max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    result_type = models.CharField(max_length=64, blank=True)
+    result_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

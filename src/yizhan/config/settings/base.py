@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "yizhan.core",
     "yizhan.areas",
     "yizhan.people",
+    "yizhan.stations",
+    "yizhan.points",
+    "yizhan.rewards",
     "yizhan.demo",
 ]
 
