@@ -7,27 +7,50 @@ each test runs in a savepoint within it.
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from io import StringIO
 from itertools import combinations
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 from shapely.geometry import shape
 
 from yizhan.areas.geometry import parse_boundary
 from yizhan.areas.models import Area
 from yizhan.areas.selectors import grid_for_point
+from yizhan.core.errors import ApplicationError
 from yizhan.core.models import AuditEntry
 from yizhan.demo import data
+from yizhan.demo import points_plan as pp
 from yizhan.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from yizhan.demo.generate import build_plan
-from yizhan.demo.loader import DemoState, demo_counts, demo_state, load_demo
+from yizhan.demo.loader import DemoState, demo_counts, demo_state, history_start, load_demo
 from yizhan.people.choices import ClaimStatus, MemberRole, PostKind, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
 from yizhan.people.validation import normalise_phone_or_none
+from yizhan.points.checks import scores_check
+from yizhan.points.choices import AwardStatus, PostingKind
+from yizhan.points.models import (
+    EarningRule,
+    ManualAward,
+    PointsAccount,
+    PointsSettings,
+    Posting,
+    SeasonScore,
+)
+from yizhan.points.selectors import balance_of, current_season, leaderboard, rank_of
+from yizhan.points.services import points_award_approve, points_reconcile
+from yizhan.rewards.choices import RedemptionStatus
+from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock
+from yizhan.rewards.services import redemption_reserve
+from yizhan.stations.models import Station
 
 DISTRICT = data.DISTRICT.code
 
@@ -80,6 +103,62 @@ def snapshot() -> dict:
             for t in teams
         ),
         "audit": Counter(AuditEntry.objects.values_list("action", flat=True)),
+        **points_snapshot(),
+    }
+
+
+def points_snapshot() -> dict:
+    """Stations, rules, the ledger, scores and the shop: no ids, times or pickup codes."""
+    postings = Posting.objects.select_related("member__owner", "actor", "approved_by", "reverses")
+
+    def username(user):  # riders' usernames are drawn by the service: their phone instead
+        return (user.phone or user.username) if user else ""
+
+    return {
+        "stations": sorted(
+            Station.objects.values_list("name", "kind", "area_code", "lat", "lng", "address")
+        ),
+        "postings": sorted(
+            (
+                p.kind,
+                p.amount,
+                p.member.owner.phone or p.member.owner.username,
+                p.area_code,
+                p.activity,
+                p.reason,
+                p.evidence,
+                username(p.actor),
+                username(p.approved_by),
+                p.reverses.reason if p.reverses else "",
+            )
+            for p in postings
+        ),
+        "balances": sorted(
+            (a.owner.phone, a.balance)
+            for a in PointsAccount.objects.filter(kind="member").select_related("owner")
+        ),
+        "scores": sorted(
+            (s.season[0], s.area_code, s.member.owner.phone, s.points)
+            for s in SeasonScore.objects.select_related("member__owner")
+        ),
+        "awards": sorted(
+            ManualAward.objects.values_list("amount", "reason", "status", "area_code")
+        ),
+        "rewards": sorted(
+            Reward.objects.values_list("name", "cost", "per_rider_limit", "area_code")
+        ),
+        "stock": sorted(
+            Stock.objects.values_list(
+                "reward__name", "station__name", "available", "held", "handed_out"
+            )
+        ),
+        "windows": sorted(
+            PriorityWindow.objects.values_list("name", "top_n", "season_kind", "ranking_area__code")
+        ),
+        "redemptions": sorted(
+            (r.user.phone, r.reward.name, r.station.name, r.cost, r.status)
+            for r in Redemption.objects.select_related("user", "reward", "station")
+        ),
     }
 
 
@@ -305,3 +384,236 @@ def test_the_other_accounts_have_no_usable_password(loaded):
     for user in riders[:5]:
         assert authenticate(username=user.phone, password=DEMO_PASSWORD) is None
         assert authenticate(username=user.phone, password="") is None
+
+
+# --- stations, points and the shop ------------------------------------------------------------
+
+
+def year_board():
+    return list(leaderboard(season=current_season("year"), area_code=data.QINGYUAN))
+
+
+def test_three_stations_in_qingyuan(loaded):
+    stations = {s.name: s for s in Station.objects.select_related("community", "grid")}
+    assert len(stations) == 3
+    assert all(s.area_code.startswith(data.QINGYUAN) for s in stations.values())
+    xijie = stations["清远西街小哥驿站"]
+    assert (xijie.kind, xijie.community.name) == ("rider_station", "清远西街社区")
+    assert grid_for_point(xijie.lat, xijie.lng) == xijie.grid is not None
+    assert xijie.grid.parent == xijie.community
+    assert {s.kind for s in stations.values()} == {"rider_station", "party_service", "corner"}
+    assert "老刘刀削面馆爱心角" in stations
+    assert len({s.community_id for s in stations.values()}) == 2
+
+
+def test_earning_rules_and_the_threshold(loaded):
+    qingyuan = dict(
+        EarningRule.objects.filter(area_code=data.QINGYUAN).values_list("activity", "points")
+    )
+    assert qingyuan == {
+        "report_verified": 5, "event_attendance": 10, "duty_hour": 3, "elderly_child_help": 10,
+        "gift_delivery": 5, "wish_fulfilled": 5, "manual_award": 1,
+    }  # fmt: skip
+    rules = EarningRule.objects.filter(area_code=data.QINGYUAN)
+    assert rules.get(activity="report_verified").daily_cap is not None
+    assert rules.get(activity="duty_hour").weekly_cap is not None
+    manual = rules.get(activity="manual_award")
+    assert (manual.daily_cap, manual.weekly_cap) == (None, None)
+    assert 0 < EarningRule.objects.filter(area_code=data.YONGTAI).count() < rules.count()
+    assert PointsSettings.objects.get(area_code=data.QINGYUAN).approval_threshold == 30
+
+
+def test_the_top_rider_of_qingyuan_this_year_holds_109_points(loaded):
+    board = year_board()
+    top = board[0]
+    assert (top.member.owner.name, top.points) == (data.SHOWCASE_RIDER.name, 109)
+    assert top.points == pp.LEADER_POINTS
+    assert len(board) >= 16
+    assert [s.points for s in board][:15] == list(pp.TOP_15)
+    ties = Counter(s.points for s in board)
+    assert any(n >= 2 for n in ties.values()), "no tie on the board"
+    # Everyone on it is a verified rider of 清远街道, paid by the staff of their community.
+    for score in board:
+        rider = score.member.owner.rider
+        assert rider.status == RegistrationStatus.VERIFIED
+        assert rider.area_code.startswith(data.QINGYUAN)
+    # The whole history lies in this year, so the year's board is the all-time board.
+    assert [(s.member_id, s.points) for s in board] == [
+        (s.member_id, s.points) for s in leaderboard(season="all", area_code=data.QINGYUAN)
+    ]
+
+
+def test_the_top_15_are_the_qingyuan_knights(loaded):
+    knights = set(
+        Team.objects.get(name="清远骑士志愿服务队").memberships.values_list(
+            "rider__user_id", flat=True
+        )
+    )
+    assert {s.member.owner_id for s in year_board()[:15]} == knights
+
+
+def test_the_ledger_history_is_dated_over_the_months_before_today(loaded):
+    today = timezone.localdate()
+    awards = Posting.objects.filter(kind=PostingKind.AWARD)
+    days = {timezone.localtime(p.created_at).date() for p in awards}
+    start = history_start(today)
+    assert all(start <= day <= today for day in days)
+    if (today - start).days >= 30:
+        assert len(days) >= 30 and min(days) < today - timedelta(days=20)
+        assert max(days) < today
+    assert all(timezone.localtime(p.created_at).year == today.year for p in awards)
+    assert timezone.now.__module__ == "django.utils.timezone"  # the clock is put back
+    # Each award's scores count in the month it was earned.
+    posting = awards.filter(member__owner__name=data.SHOWCASE_RIDER.name).earliest("created_at")
+    month = SeasonScore.objects.get(
+        member=posting.member,
+        area_code=data.QINGYUAN,
+        season=current_season("month", posting.created_at),
+    )
+    assert month.points >= posting.amount
+    audit = AuditEntry.objects.filter(action="points.award_requested")
+    assert {timezone.localtime(a.created_at).date() for a in audit} == days | {
+        timezone.localtime(ManualAward.objects.get(status="pending").created_at).date()
+    }
+
+
+def test_a_reversal_and_the_awards_by_community_staff(loaded):
+    reversal = Posting.objects.get(kind=PostingKind.REVERSAL)
+    assert reversal.reverses.kind == PostingKind.AWARD
+    assert reversal.reason == pp.REVERSAL_REASON
+    assert reversal.created_at > reversal.reverses.created_at
+    assert reversal.actor.role == "staff"
+    for award in ManualAward.objects.select_related("requested_by", "member__owner"):
+        staff = award.requested_by
+        assert staff.role == "staff" and award.member.owner.area_code.startswith(staff.area_code)
+
+
+def test_the_large_award_waits_for_a_second_staff_member(loaded):
+    award = ManualAward.objects.select_related("member__owner", "requested_by").get(
+        status=AwardStatus.PENDING
+    )
+    assert award.amount == pp.PENDING.points > pp.APPROVAL_THRESHOLD
+    assert award.requested_by.username == "qingyuanxijie-staff"
+    member = award.member
+    before = member.balance
+    with pytest.raises(ApplicationError) as exc:
+        points_award_approve(award=award, actor=award.requested_by)
+    assert exc.value.code == "own_award"
+    # The street admin (a showcase account) approves it in the back office.
+    admin_user = authenticate(username="qingyuan-admin", password=DEMO_PASSWORD)
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:points_manualaward_changelist"),
+        {"action": "approve", "_selected_action": [award.pk]},
+    )
+    assert response.status_code == 302
+    award.refresh_from_db()
+    member.refresh_from_db()
+    assert award.status == AwardStatus.APPROVED and award.decided_by == admin_user
+    assert member.balance == before + pp.PENDING.points
+    assert year_board()[0].points == 109  # the approval does not change the leader
+    assert points_reconcile().ok and scores_check().ok
+
+
+def test_the_shop_catalogue_and_stock_at_the_station(loaded):
+    rewards = {r.name: r for r in Reward.objects.all()}
+    assert {name: r.cost for name, r in rewards.items()} == {
+        "蓝牙耳机": 100, "充电宝": 60, "旅行水壶": 40, "洗衣液": 20, "湿巾": 10,
+    }  # fmt: skip
+    assert rewards["蓝牙耳机"].per_rider_limit == rewards["充电宝"].per_rider_limit == 1
+    assert all(r.area_code == data.QINGYUAN for r in rewards.values())
+    shop = Station.objects.get(name="清远西街小哥驿站")
+    stock = {s.reward.name: s for s in Stock.objects.filter(station=shop).select_related("reward")}
+    assert set(stock) == set(rewards)
+    for row in Stock.objects.all():
+        stocked = sum(row.changes.values_list("change", flat=True))
+        assert stocked == row.available + row.held + row.handed_out > 0
+    assert (stock["洗衣液"].handed_out, stock["湿巾"].handed_out) == (1, 1)
+    assert (stock["充电宝"].held, stock["充电宝"].available) == (1, 9)
+    assert (stock["旅行水壶"].available, stock["旅行水壶"].held) == (15, 0)
+
+
+def test_the_first_exchange_window_admits_exactly_the_top_15(loaded):
+    window = PriorityWindow.objects.select_related("ranking_area").get()
+    now = timezone.now()
+    assert window.name == "首次积分兑换" and window.reward is None
+    assert (window.top_n, window.season_kind) == (15, "year")
+    assert window.season == current_season("year") and window.ranking_area.code == data.QINGYUAN
+    assert window.opens_at <= now < window.closes_at
+    assert window.closes_at - window.opens_at == timedelta(days=14)
+    board = year_board()
+    admitted = []
+    for place, score in enumerate(board, start=1):
+        assert rank_of(score.member, season=window.season, area_code=data.QINGYUAN) == place
+        if place <= window.top_n:
+            admitted.append(score.member.owner_id)
+    assert len(admitted) == 15
+    shop = Station.objects.get(name="清远西街小哥驿站")
+    wipes = Reward.objects.get(name="湿巾")
+    fifteenth, sixteenth = board[14].member.owner, board[15].member.owner
+    assert board[15].points >= wipes.cost  # could afford it, but is not in the top 15
+    with pytest.raises(ApplicationError) as exc:
+        redemption_reserve(user=sixteenth, reward=wipes, station=shop, idempotency_key="demo-t-16")
+    assert (exc.value.code, exc.value.status) == ("priority_window", 403)
+    held = redemption_reserve(
+        user=fifteenth, reward=wipes, station=shop, idempotency_key="demo-t-15"
+    )
+    assert held.status == RedemptionStatus.HELD
+
+
+def test_the_leader_has_redeemed_and_has_a_code_to_show(loaded):
+    leader = User.objects.get(name=data.SHOWCASE_RIDER.name)
+    mine = Redemption.objects.filter(user=leader).select_related("reward", "station")
+    assert sorted((r.reward.name, r.status) for r in mine) == [
+        ("充电宝", "held"), ("洗衣液", "fulfilled"), ("湿巾", "fulfilled"),
+    ]  # fmt: skip
+    held = mine.get(status="held")
+    assert held.station.name == "清远西街小哥驿站" and len(held.pickup_code) == 6
+    assert held.expires_at > timezone.now() + timedelta(days=6)
+    assert balance_of(leader) == 109 - 20 - 10 - 60
+    cancelled = Redemption.objects.get(status="cancelled")
+    assert cancelled.user.name == year_board()[1].member.owner.name
+    assert cancelled.reward.name == "旅行水壶"
+    assert Redemption.objects.count() == 4
+
+
+def test_the_books_reconcile_after_the_load(loaded):
+    out = StringIO()
+    call_command("reconcile", stdout=out)
+    assert points_reconcile().ok
+    assert scores_check().ok
+
+
+def test_the_demo_counts_and_summary(loaded):
+    counts = demo_counts()
+    assert counts["stations"] == 3 and counts["rewards"] == 5 and counts["windows"] == 1
+    assert counts["awards_pending"] == 1 and counts["riders_with_points"] >= 25
+    assert (
+        counts["redemptions_fulfilled"],
+        counts["redemptions_held"],
+        counts["redemptions_cancelled"],
+    ) == (2, 1, 1)
+    assert counts["points_awarded"] == sum(pp.TOP_15) + sum(pp.OTHERS) + sum(pp.YONGTAI_TOTALS)
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert f"{data.SHOWCASE_RIDER.name}，109 分" in out.getvalue()
+
+
+def test_the_points_and_shop_back_office_lists_are_flat(loaded):
+    """Every changelist of the two apps, as the district admin, in a bounded number of queries
+    (50 rows a page of postings, entries, scores …)."""
+    client = Client()
+    client.force_login(User.objects.get(username="pingcheng-admin"))
+    for model in admin.site._registry:
+        if model._meta.app_label not in ("points", "rewards"):
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        assert len(queries) <= 16, (url, len(queries))
+    posting = Posting.objects.filter(kind=PostingKind.AWARD).first()
+    response = client.get(reverse("admin:points_posting_change", args=[posting.pk]))
+    assert response.status_code == 200
+    assert response.content.decode().count(str(posting.amount)) >= 2  # both legs shown inline

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from yizhan.demo import data
+from yizhan.demo import points_plan as pp
 from yizhan.demo.data import DEMO_PASSWORD
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoAccount", "accounts_table"]
@@ -44,6 +45,9 @@ class DemoAccount:
 _ACCOUNT = {a.key: a for a in data.ACCOUNTS}
 _DEPARTMENT = {d.key: d for d in data.DEPARTMENTS}
 _GRID_WORKER_AREA = data.AREA_NAMES[_ACCOUNT["grid_worker"].area_code]
+_SHOP = next(s for s in pp.STATIONS if s.key == pp.SHOP_STATION).name
+_CORNER = next((s for s in pp.STATIONS if s.kind == "corner"), None)
+_REQUESTER = _ACCOUNT["community_staff"].name
 
 
 def _staff(key: str, role_zh: str, role_en: str, try_zh: str, try_en: str, area: str = ""):
@@ -80,29 +84,35 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "district_admin",
         "区委社会工作部",
         "District admin",
-        "看全区：两个街道的小哥、岗位和服务队",
-        "See the whole district: both streets' riders, posts and teams",
+        "看全区：两个街道的小哥、岗位、服务队和积分",
+        "See the whole district: both streets' riders, posts, teams and points",
     ),
     _staff(
         "street_admin",
         "街道管理员",
         "Street admin",
-        "看清远街道三个社区；清远骑士志愿服务队",
-        "Qingyuan street's three communities and its 清远骑士 team",
+        f"看清远街道三个社区和清远骑士志愿服务队；审批{_REQUESTER}提交的 {pp.PENDING.points} 分"
+        f"大额奖励；管理积分规则、积分超市和「{pp.WINDOW_NAME}」",
+        f"Qingyuan street's three communities and its 清远骑士 team; approve the "
+        f"{pp.PENDING.points}-point award {_REQUESTER} asked for; earning rules, the points shop "
+        f"and the window 「{pp.WINDOW_NAME}」",
     ),
     _staff(
         "community_staff",
         "社区工作者",
         "Community staff",
-        "审核待报到的小哥，审批岗位认领，管理爱心骑手队",
-        "Verify pending riders, approve post claims, run the 爱心骑手队",
+        f"审核待报到的小哥，审批岗位认领，管理爱心骑手队；给小哥奖励积分（超过 "
+        f"{pp.APPROVAL_THRESHOLD} 分需另一位工作人员审批）；在{_SHOP}凭取货码发放奖品",
+        f"Verify pending riders, approve post claims, run the 爱心骑手队; award points (above "
+        f"{pp.APPROVAL_THRESHOLD} another staff member approves); hand out rewards at {_SHOP} "
+        "against the rider's pickup code",
     ),
     _staff(
         "grid_worker",
         "网格员",
         "Grid worker",
-        f"只看{_GRID_WORKER_AREA}里的小哥",
-        f"Sees only the riders placed in {_GRID_WORKER_AREA}",
+        f"只看{_GRID_WORKER_AREA}里的小哥和他们的积分",
+        f"Sees only the riders placed in {_GRID_WORKER_AREA}, and their points",
         area=f"{data.AREA_NAMES[data.QYXJ]} {_GRID_WORKER_AREA}",
     ),
     _staff(
@@ -117,8 +127,17 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "merchant",
         "爱心商户",
         "Caring merchant",
-        "维护爱心角的服务和营业时间（驿站上线后）",
-        "Keeps its caring corner up to date (once stations exist)",
+        (
+            f"店里的爱心角已登记（{_CORNER.name}）；维护服务和营业时间的页面即将上线"
+            if _CORNER
+            else "维护爱心角的服务和营业时间（驿站上线后）"
+        ),
+        (
+            f"Its caring corner is registered ({_CORNER.name}); keeping its services and hours "
+            "up to date comes next"
+            if _CORNER
+            else "Keeps its caring corner up to date (once stations exist)"
+        ),
     ),
     _staff(
         "volunteer",
@@ -131,8 +150,11 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         data.SHOWCASE_RIDER,
         "小哥",
         "Rider",
-        "已认领流动网格员，爱心骑手队队长，助老服务员认领待审批",
-        "Holds a post, leads the 爱心骑手队, has a claim awaiting approval",
+        f"清远街道今年积分第一（{pp.LEADER_POINTS} 分），看积分明细和排名；已兑换洗衣液和湿巾，"
+        f"充电宝待领取（出示取货码）；流动网格员，爱心骑手队队长，助老服务员认领待审批",
+        f"Tops 清远街道's ranking this year ({pp.LEADER_POINTS} points): see the points and the "
+        "shop; picked up 洗衣液 and 湿巾, has a 充电宝 to pick up (show the pickup code); holds a "
+        "post, leads the 爱心骑手队, has a claim awaiting approval",
     ),
     _rider(
         data.SHOWCASE_PENDING,

@@ -6,24 +6,34 @@ service takes one, exactly as the console would. A later part of the demo (stati
 reports …) is one more step appended to :data:`STEPS`.
 
 Everything happens inside one ``transaction.atomic``: an interrupted load leaves nothing behind.
-The data are fixed (``data.py``) or drawn with a seeded random (``generate.py``), so every load
-writes the same demo; only the timestamps and the riders' internal usernames (set by the
-services) differ.
+The data are fixed (``data.py``, ``points_plan.py``) or drawn with a seeded random
+(``generate.py``, ``points_plan.py``), so every load writes the same demo; only the timestamps,
+the riders' internal usernames and the pickup codes (set by the services) differ.
+
+The points history is dated over the months before the load day (within its year): each award
+is made through ``points_award`` with the clock the services read (``timezone.now``) set to its
+moment, as the ledger tests do, so postings, season scores and the audit log carry real dates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from unittest import mock
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 
 from yizhan.areas.models import Area
 from yizhan.areas.services import area_create
 from yizhan.core.models import AuditEntry
 from yizhan.demo import data
+from yizhan.demo import points_plan as pp
 from yizhan.demo.generate import DemoPlan, build_plan
 from yizhan.people.choices import ClaimStatus, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
@@ -39,6 +49,27 @@ from yizhan.people.services import (
     team_add_member,
     team_create,
 )
+from yizhan.points.choices import AccountKind, AwardStatus, PostingKind, SeasonKind
+from yizhan.points.models import EarningRule, ManualAward, PointsAccount, Posting, SeasonScore
+from yizhan.points.selectors import current_season, leaderboard
+from yizhan.points.services import (
+    earning_rule_set,
+    points_award,
+    points_reverse,
+    points_settings_update,
+)
+from yizhan.rewards.choices import RedemptionStatus
+from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock
+from yizhan.rewards.services import (
+    redemption_cancel,
+    redemption_fulfil,
+    redemption_reserve,
+    reward_create,
+    stock_change,
+    window_create,
+)
+from yizhan.stations.models import Station
+from yizhan.stations.services import station_create
 
 
 class DemoModeOff(Exception):
@@ -62,9 +93,21 @@ class DemoContext:
     posts: dict[tuple[str, str], Post] = field(default_factory=dict)  # (community, kind)
     riders: dict[str, RiderProfile] = field(default_factory=dict)  # by RiderSpec.key
     teams: dict[str, Team] = field(default_factory=dict)
+    #: The moment the load started: the ledger history is dated before it.
+    now: datetime = field(default_factory=timezone.now)
+    points: pp.PointsPlan = field(default_factory=pp.build_points_plan)
+    stations: dict[str, Station] = field(default_factory=dict)  # by StationSpec.key
+    awards: dict[str, ManualAward] = field(default_factory=dict)  # by idempotency key
+    rewards: dict[str, Reward] = field(default_factory=dict)  # by name
+    window: PriorityWindow | None = None
+    redemptions: dict[str, Redemption] = field(default_factory=dict)  # by idempotency key
 
     def staff_of(self, community_code: str) -> User:
         return self.accounts[data.COMMUNITY_STAFF[community_code]]
+
+    def user_of(self, rider_key: str) -> User:
+        """The rider's account as it is now (placed in its grid by the claims)."""
+        return User.objects.get(pk=self.riders[rider_key].user_id)
 
 
 def _password(spec: data.AccountSpec) -> str | None:
@@ -202,9 +245,181 @@ def load_teams(ctx: DemoContext) -> None:
         ctx.teams[spec.key] = team
 
 
+def load_stations(ctx: DemoContext) -> None:
+    """清远西街小哥驿站, 西关社区党群服务站 and a merchant's 爱心角, registered by their
+    community's staff."""
+    for spec in pp.STATIONS:
+        ctx.stations[spec.key] = station_create(
+            name=spec.name,
+            kind=spec.kind,
+            community=ctx.areas[spec.community],
+            lat=spec.lat,
+            lng=spec.lng,
+            address=spec.address,
+            actor=ctx.accounts[spec.created_by],
+        )
+
+
+def load_points_rules(ctx: DemoContext) -> None:
+    """Each street's earning rules, and 清远街道's threshold for a second approval."""
+    for street_code, rules in pp.RULES.items():
+        actor = ctx.accounts[pp.RULE_SETTERS[street_code]]
+        for rule in rules:
+            earning_rule_set(
+                street=ctx.areas[street_code],
+                activity=rule.activity,
+                points=rule.points,
+                daily_cap=rule.daily_cap,
+                weekly_cap=rule.weekly_cap,
+                actor=actor,
+            )
+    points_settings_update(
+        street=ctx.areas[data.QINGYUAN],
+        approval_threshold=pp.APPROVAL_THRESHOLD,
+        actor=ctx.accounts["street_admin"],
+    )
+
+
+def history_start(today: date) -> date:
+    """The first day of the ledger history: ``HISTORY_DAYS`` back, but not before 1 January
+    (so every point counts in this year's ranking)."""
+    return max(date(today.year, 1, 1), today - timedelta(days=pp.HISTORY_DAYS))
+
+
+def moment(now: datetime, t: float, hour: int, minute: int) -> datetime:
+    """The moment at share ``t`` (0 ≤ t < 1) of the history before ``now``: on the day that
+    share falls on, at ``hour:minute`` (Asia/Shanghai), always before today. On 1 January
+    there are no whole days yet, so the share is taken of the hours since midnight."""
+    today = timezone.localdate(now)
+    start = history_start(today)
+    days = (today - start).days
+    if days >= 1:
+        day = start + timedelta(days=int(t * days))
+        return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+    midnight = timezone.make_aware(datetime.combine(today, time.min))
+    return midnight + (now - midnight) * t
+
+
+@contextmanager
+def _clock(at: datetime) -> Iterator[None]:
+    """The services (and ``auto_now`` fields) read ``timezone.now``: set it to ``at``."""
+    with mock.patch.object(timezone, "now", lambda: at):
+        yield
+
+
+def _gift(reason: str, at: datetime) -> str:
+    season = "送清凉" if 5 <= timezone.localtime(at).month <= 9 else "送温暖"
+    return reason.format(gift=season)
+
+
+def load_ledger(ctx: DemoContext) -> None:
+    """The months before the load day, in order: community staff award riders by hand for
+    verified acts (随手拍, 巡查值守, 一老一小 …); one award paid twice by mistake is reversed;
+    yesterday 清远西街社区's staff asked for a large award that waits for a second approval."""
+    plan = ctx.points
+    community = {r.key: r.community for r in ctx.plan.riders}
+    users: dict[str, User] = {}
+
+    def award(item: pp.AwardPlan, at: datetime) -> None:
+        if item.rider not in users:
+            users[item.rider] = ctx.user_of(item.rider)
+        with _clock(at):
+            ctx.awards[item.key] = points_award(
+                member=users[item.rider],
+                amount=item.act.points,
+                reason=_gift(item.act.reason, at),
+                evidence=item.act.evidence,
+                actor=ctx.staff_of(community[item.rider]),
+                idempotency_key=item.key,
+            )
+
+    def reverse(item: pp.ReversalPlan, at: datetime) -> None:
+        original = ctx.awards[item.award]
+        with _clock(at):
+            points_reverse(
+                posting=original.earning.posting,
+                reason=item.reason,
+                actor=original.requested_by,
+                idempotency_key=f"demo-reverse-{item.award}",
+            )
+
+    events: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+    for number, item in enumerate([*plan.awards, plan.pending]):
+        at = moment(ctx.now, item.t, item.hour, item.minute)
+        events.append((at, number, lambda at, item=item: award(item, at)))
+    item = plan.reversal
+    at = moment(ctx.now, item.t, item.hour, item.minute)
+    events.append((at, len(events), lambda at, item=item: reverse(item, at)))
+    for at, _number, run in sorted(events, key=lambda event: event[:2]):
+        run(at)
+
+
+def load_shop(ctx: DemoContext) -> None:
+    """清远街道's 积分超市: the catalogue, stock at 清远西街小哥驿站 (and a little at 西关), and
+    the window "首次积分兑换", open from the load day for two weeks to the top 15 of the year."""
+    street = ctx.areas[data.QINGYUAN]
+    admin = ctx.accounts["street_admin"]
+    shop = ctx.stations[pp.SHOP_STATION]
+    for spec in pp.REWARDS:
+        reward = reward_create(
+            street=street,
+            name=spec.name,
+            cost=spec.cost,
+            description=spec.description,
+            per_rider_limit=spec.per_rider_limit,
+            pickup_hours=pp.PICKUP_HOURS,
+            actor=admin,
+        )
+        ctx.rewards[spec.name] = reward
+        stock_change(
+            reward=reward,
+            station=shop,
+            change=spec.stock,
+            reason="首批奖品到货",
+            actor=ctx.staff_of(shop.community.code),
+        )
+    xiguan = ctx.stations.get("xiguan")
+    if xiguan is not None:
+        for name, items in pp.XIGUAN_STOCK.items():
+            stock_change(
+                reward=ctx.rewards[name],
+                station=xiguan,
+                change=items,
+                reason="从清远西街小哥驿站调拨",
+                actor=ctx.staff_of(xiguan.community.code),
+            )
+    opens = timezone.make_aware(datetime.combine(timezone.localdate(ctx.now), time.min))
+    ctx.window = window_create(
+        street=street,
+        name=pp.WINDOW_NAME,
+        top_n=pp.WINDOW_TOP_N,
+        season_kind=SeasonKind.YEAR,
+        opens_at=opens,
+        closes_at=opens + timedelta(days=pp.WINDOW_DAYS),
+        actor=admin,
+    )
+
+
+def load_redemptions(ctx: DemoContext) -> None:
+    """The first exchange has begun: the leader picked up 洗衣液 and 湿巾 and reserved a 充电宝
+    (a pickup code to show); the second reserved a 旅行水壶 and cancelled it."""
+    shop = ctx.stations[pp.SHOP_STATION]
+    staff = ctx.staff_of(shop.community.code)
+    for item in pp.redemption_plan(ctx.points):
+        user = ctx.user_of(item.rider)
+        redemption = redemption_reserve(
+            user=user, reward=ctx.rewards[item.reward], station=shop, idempotency_key=item.key
+        )
+        if item.outcome == RedemptionStatus.FULFILLED:
+            redemption = redemption_fulfil(station=shop, code=redemption.qr_payload, actor=staff)
+        elif item.outcome == RedemptionStatus.CANCELLED:
+            redemption = redemption_cancel(redemption=redemption, actor=user)
+        ctx.redemptions[item.key] = redemption
+
+
 Step = Callable[[DemoContext], None]
 
-#: The demo, in order. Append a step to extend it (stations, points, reports …).
+#: The demo, in order. Append a step to extend it (reports, events …).
 STEPS: list[Step] = [
     load_district,
     load_areas,
@@ -213,6 +428,11 @@ STEPS: list[Step] = [
     load_riders,
     load_claims,
     load_teams,
+    load_stations,
+    load_points_rules,
+    load_ledger,
+    load_shop,
+    load_redemptions,
 ]
 
 
@@ -239,7 +459,7 @@ def load_demo() -> DemoContext:
     """
     if not settings.DEMO_MODE:
         raise DemoModeOff("The demo is loaded only in demo mode (YIZHAN_DEMO=1).")
-    ctx = DemoContext(plan=build_plan())
+    ctx = DemoContext(plan=build_plan(), now=timezone.now())
     for step in STEPS:
         step(ctx)
     return ctx
@@ -266,4 +486,40 @@ def demo_counts() -> dict[str, int]:
         "departments": Department.objects.filter(area_code__startswith=code).count(),
         "accounts": User.objects.filter(area_code__startswith=code).exclude(role="rider").count(),
         "audit_entries": AuditEntry.objects.filter(area_code__startswith=code).count(),
+        **_points_counts(code),
     }
+
+
+def _points_counts(code: str) -> dict[str, int]:
+    postings = Posting.objects.filter(area_code__startswith=code)
+    awarded = postings.filter(kind=PostingKind.AWARD).aggregate(n=Sum("amount"))["n"] or 0
+    reversed_ = postings.filter(kind=PostingKind.REVERSAL, reverses__kind=PostingKind.AWARD)
+    stock = Stock.objects.filter(area_code__startswith=code).aggregate(n=Sum("available"))
+    redemptions = Redemption.objects.filter(area_code__startswith=code)
+    return {
+        "stations": Station.objects.filter(area_code__startswith=code).count(),
+        "earning_rules": EarningRule.objects.filter(area_code__startswith=code).count(),
+        "postings": postings.count(),
+        "points_awarded": awarded - (reversed_.aggregate(n=Sum("amount"))["n"] or 0),
+        "riders_with_points": SeasonScore.objects.filter(
+            season="all", area_code=code, points__gt=0
+        ).count(),
+        "points_held_by_riders": PointsAccount.objects.filter(
+            kind=AccountKind.MEMBER, owner__area_code__startswith=code
+        ).aggregate(n=Sum("balance"))["n"]
+        or 0,
+        "awards_pending": ManualAward.objects.filter(
+            area_code__startswith=code, status=AwardStatus.PENDING
+        ).count(),
+        "rewards": Reward.objects.filter(area_code__startswith=code).count(),
+        "stock_available": stock["n"] or 0,
+        "windows": PriorityWindow.objects.filter(area_code__startswith=code).count(),
+        "redemptions_fulfilled": redemptions.filter(status=RedemptionStatus.FULFILLED).count(),
+        "redemptions_held": redemptions.filter(status=RedemptionStatus.HELD).count(),
+        "redemptions_cancelled": redemptions.filter(status=RedemptionStatus.CANCELLED).count(),
+    }
+
+
+def demo_leader() -> SeasonScore | None:
+    """The top of 清远街道's ranking for this year (what the window "首次积分兑换" ranks by)."""
+    return leaderboard(season=current_season(SeasonKind.YEAR), area_code=data.QINGYUAN).first()

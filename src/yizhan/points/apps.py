@@ -23,3 +23,8 @@ class PointsConfig(AppConfig):
         # What earns points is public; street admins set it.
         register(m.EarningRule, Policy(public_view=True, role_actions=staff_view))
         register(m.PointsSettings, Policy(public_view=True, role_actions=staff_view))
+        # The leaderboards as stored, for the back office: staff and admins see (only see) the
+        # rows of areas beneath theirs; pages read boards through the selectors.
+        view_only = {Role.STAFF: frozenset({Action.VIEW}), Role.ADMIN: frozenset({Action.VIEW})}
+        register(m.SeasonScore, Policy(area_field="area_code", role_actions=view_only))
+        register(m.ScoreBucket, Policy(area_field="area_code", role_actions=view_only))

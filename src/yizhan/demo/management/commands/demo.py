@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from yizhan.core.errors import ApplicationError
 from yizhan.demo.accounts import accounts_table
-from yizhan.demo.loader import DemoState, demo_counts, demo_state, load_demo
+from yizhan.demo.loader import DemoState, demo_counts, demo_leader, demo_state, load_demo
+from yizhan.demo.points_plan import WINDOW_NAME, WINDOW_TOP_N
 
 SUMMARY = (
     "{districts} 个区 district · {streets} 个街道 streets · {communities} 个社区 communities · "
@@ -14,14 +15,29 @@ SUMMARY = (
     "{riders_rejected} 名被退回 rejected\n"
     "{posts} 个岗位 posts · {claims_approved} 个已批准的认领 approved claims · "
     "{claims_pending} 个待审批 pending claims · {teams} 支服务队 teams\n"
-    "{accounts} 个工作人员等账号 staff and other accounts · {departments} 个职能部门 department"
+    "{accounts} 个工作人员等账号 staff and other accounts · {departments} 个职能部门 department\n"
+    "{stations} 个驿站和爱心角 stations and caring corners · {earning_rules} 条积分规则 "
+    "earning rules\n"
+    "{riders_with_points} 名小哥有积分 riders with points · {postings} 笔积分流水 postings · "
+    "共奖励 {points_awarded} 分 points awarded · {awards_pending} 笔大额奖励待审批 "
+    "large award awaiting approval\n"
+    "积分超市 points shop: {rewards} 种奖品 rewards · {stock_available} 件可兑换 items in stock · "
+    "{windows} 个优先兑换窗口 priority window · 兑换 redemptions: "
+    "{redemptions_fulfilled} 已领取 picked up, {redemptions_held} 待领取 awaiting pickup, "
+    "{redemptions_cancelled} 已取消 cancelled"
+)
+LEADER = (
+    "清远街道今年积分第一：{name}，{points} 分；前 {top_n} 名可参加「{window}」。\n"
+    "Top of 清远街道 this year: {name} with {points} points; the top {top_n} may redeem first "
+    "({window})."
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo street 大同市平城区清远街道 (areas, staff, riders, posts, teams) and print "
-        "the demo accounts. Needs demo mode (YIZHAN_DEMO=1). Running it again changes nothing."
+        "Load the demo street 大同市平城区清远街道 (areas, staff, riders, posts, teams, stations, "
+        "points and the points shop) and print the demo accounts. Needs demo mode "
+        "(YIZHAN_DEMO=1). Running it again changes nothing."
     )
 
     def handle(self, *args, **options):
@@ -53,5 +69,15 @@ class Command(BaseCommand):
                 ) from exc
             self.stdout.write(self.style.SUCCESS("演示数据已载入。The demo is loaded."))
         self.stdout.write(SUMMARY.format(**demo_counts()))
+        leader = demo_leader()
+        if leader is not None:
+            self.stdout.write(
+                LEADER.format(
+                    name=leader.member.owner.name,
+                    points=leader.points,
+                    top_n=WINDOW_TOP_N,
+                    window=WINDOW_NAME,
+                )
+            )
         self.stdout.write("")
         self.stdout.write(f"演示账号 Demo accounts\n{accounts_table()}")
