@@ -210,3 +210,72 @@ def matrix_objects(world: World) -> dict:
         verify_by=world.community_staff,
     )  # fmt: skip
     return {"post2": post2, "claim": claim, "team": team, "extra": extra}
+
+
+def shop_objects(world: World) -> dict:
+    """What the points and rewards matrices act on, in community A1 of street A.
+
+    Street A pays 5 a verified report; a station in A1 holds 3 of a 充电宝 (10 points, 2 per
+    rider); the rider earned 20 + 5 points (community staff awarded both; the 5 is the posting
+    to reverse) and holds one reservation for pickup at the station (10 points held). A second
+    A1 staff member asked for a large award of 50 to the rider, awaiting a second approval.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yizhan.points.services import earning_rule_set, points_award
+    from yizhan.rewards.services import (
+        redemption_reserve,
+        reward_create,
+        stock_change,
+        window_create,
+    )
+    from yizhan.stations.services import station_create
+
+    staff = world.community_staff
+    earning_rule_set(
+        street=world.street_a, activity="report_verified", points=5, actor=world.street_admin
+    )
+    station = station_create(
+        name="甲一小哥驿站", kind="rider_station", community=world.community_a1, lat=40.095,
+        lng=113.305, actor=staff,
+    )  # fmt: skip
+    reward = reward_create(
+        street=world.street_a, name="充电宝", cost=10, per_rider_limit=2, actor=world.street_admin
+    )
+    stock_change(reward=reward, station=station, change=3, reason="首批到货", actor=staff)
+    points_award(
+        member=world.rider.user, amount=20, reason="巡查", evidence="照片", actor=staff,
+        idempotency_key="matrix-seed-award",
+    )  # fmt: skip
+    small = points_award(
+        member=world.rider.user, amount=5, reason="劝导", evidence="照片", actor=staff,
+        idempotency_key="matrix-small-award",
+    )  # fmt: skip
+    second_staff = account_create(
+        username="staff_a1_b", name="钱二", role=Role.STAFF, area=world.community_a1,
+        password=PASSWORD,
+    )  # fmt: skip
+    pending = points_award(
+        member=world.rider.user, amount=50, reason="救助老人", evidence="视频",
+        actor=second_staff, idempotency_key="matrix-large-award",
+    )  # fmt: skip
+    redemption = redemption_reserve(
+        user=world.rider.user, reward=reward, station=station, idempotency_key="matrix-reserve"
+    )
+    now = timezone.now()
+    window = window_create(
+        street=world.street_a, name="下月首兑", top_n=15, season_kind="month",
+        opens_at=now + timedelta(days=40), closes_at=now + timedelta(days=41),
+        actor=world.street_admin,
+    )  # fmt: skip
+    return {
+        "station": station,
+        "reward": reward,
+        "award_posting": small.earning.posting,
+        "pending_award": pending,
+        "redemption": redemption,
+        "window": window,
+        "second_staff": second_staff,
+    }

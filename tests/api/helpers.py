@@ -10,8 +10,10 @@ def client_for(user) -> Client:
     return client
 
 
-def call(client: Client, method: str, path: str, body=None):
+def call(client: Client, method: str, path: str, body=None, headers=None):
     kwargs = {}
     if body is not None:
         kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+    if headers:
+        kwargs["headers"] = headers
     return getattr(client, method.lower())(path, **kwargs)

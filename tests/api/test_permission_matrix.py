@@ -2,20 +2,30 @@
 
 Columns follow MATRIX_ROLES: anonymous, rider, other_rider, merchant, community_staff,
 other_community_staff, street_admin, district_admin. The rider, the pending rider, the post,
-the claim and the team all belong to community A1 (street A).
+the claim and the team all belong to community A1 (street A); so do the points and rewards
+rows' station, awards, posting and reservation (``tests.world.shop_objects``).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
 from tests.api.helpers import call, client_for
-from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects
+from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects
 from yizhan.config.api import api
-from yizhan.core.models import AuditEntry
+from yizhan.core.models import AuditEntry, IdempotencyRecord
 from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team, TeamMembership
 from yizhan.people.services import token_issue
+from yizhan.points.models import (
+    EarningRule,
+    ManualAward,
+    PointsAccount,
+    PointsSettings,
+    Posting,
+    SeasonScore,
+)
+from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock, StockChange
 
 
 @dataclass
@@ -24,10 +34,14 @@ class Case:
     path: str
     body: object
     expect: str  # one status per MATRIX_ROLES column
+    headers: dict = field(default_factory=dict)
 
 
 def _row(*statuses: int) -> str:
     return " ".join(str(s) for s in statuses)
+
+
+KEY = {"Idempotency-Key": "matrix-key-0001"}
 
 
 CASES = {
@@ -129,6 +143,95 @@ CASES = {
         "PUT", "/api/v1/teams/{team}/leader", {"rider_id": "{rider}"},
         _row(401, 403, 404, 404, 200, 404, 200, 200),
     ),
+    # --- points ---
+    "GET /points/me": Case("GET", "/api/v1/points/me", None, _row(401, *[200] * 7)),
+    "GET /points/me/history": Case(
+        "GET", "/api/v1/points/me/history", None, _row(401, *[200] * 7)
+    ),
+    "POST /points/awards": Case(
+        "POST", "/api/v1/points/awards",
+        {"member_id": "{rider_user}", "amount": 5, "reason": "帮扶", "evidence": "照片"},
+        _row(401, 403, 403, 403, 201, 404, 201, 201), KEY,
+    ),
+    "GET /points/awards": Case(
+        "GET", "/api/v1/points/awards?status=pending", None,
+        _row(401, 403, 403, 403, 200, 200, 200, 200),
+    ),
+    "POST /points/awards/{id}/approve": Case(
+        "POST", "/api/v1/points/awards/{award}/approve", None,
+        _row(401, 403, 403, 403, 200, 404, 200, 200),
+    ),
+    "POST /points/awards/{id}/reject": Case(
+        "POST", "/api/v1/points/awards/{award}/reject", {"note": "证据不足"},
+        _row(401, 403, 403, 403, 200, 404, 200, 200),
+    ),
+    "GET /points/postings": Case(
+        "GET", "/api/v1/points/postings", None, _row(401, 403, 403, 403, 200, 200, 200, 200)
+    ),
+    "POST /points/postings/{id}/reverse": Case(
+        "POST", "/api/v1/points/postings/{posting}/reverse", {"reason": "重复发放"},
+        _row(401, 403, 403, 403, 201, 404, 201, 201), KEY,
+    ),
+    "GET /points/leaderboard": Case(
+        "GET", "/api/v1/points/leaderboard?season_kind=month&area={street_a}", None,
+        _row(401, *[200] * 7),
+    ),
+    "GET /points/leaderboard/me": Case(
+        "GET", "/api/v1/points/leaderboard/me?season_kind=year&area={street_a}", None,
+        _row(401, *[200] * 7),
+    ),
+    "GET /points/rules": Case(
+        "GET", "/api/v1/points/rules?street={street_a}", None, _row(*[200] * 8)
+    ),
+    "PUT /points/rules": Case(
+        "PUT", "/api/v1/points/rules",
+        {"street": "{street_a}", "activity": "duty_hour", "points": 3, "weekly_cap": 30},
+        _row(401, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    "GET /points/settings": Case(
+        "GET", "/api/v1/points/settings?street={street_a}", None, _row(*[200] * 8)
+    ),
+    "PATCH /points/settings": Case(
+        "PATCH", "/api/v1/points/settings?street={street_a}", {"approval_threshold": 30},
+        _row(401, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    # --- rewards ---
+    "GET /rewards": Case("GET", "/api/v1/rewards", None, _row(*[200] * 8)),
+    "POST /rewards": Case(
+        "POST", "/api/v1/rewards", {"street": "{street_a}", "name": "雨衣", "cost": 8},
+        _row(401, 403, 403, 403, 403, 403, 201, 201),
+    ),
+    "PATCH /rewards/{id}": Case(
+        "PATCH", "/api/v1/rewards/{reward}", {"cost": 12},
+        _row(401, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    "POST /rewards/{id}/stock": Case(
+        "POST", "/api/v1/rewards/{reward}/stock",
+        {"station_id": "{station}", "change": 2, "reason": "补货"},
+        _row(401, 403, 403, 403, 200, 403, 200, 200),
+    ),
+    "GET /rewards/windows": Case("GET", "/api/v1/rewards/windows", None, _row(*[200] * 8)),
+    "POST /rewards/windows": Case(
+        "POST", "/api/v1/rewards/windows",
+        {"street": "{street_a}", "name": "首次兑换", "top_n": 15, "season_kind": "month",
+         "opens_at": "2026-12-01T09:00:00+08:00", "closes_at": "2026-12-02T09:00:00+08:00"},
+        _row(401, 403, 403, 403, 403, 403, 201, 201),
+    ),
+    "POST /rewards/{id}/reserve": Case(
+        "POST", "/api/v1/rewards/{reward}/reserve", {"station_id": "{station}"},
+        _row(401, 201, 409, 400, 409, 409, 409, 400), KEY,
+    ),
+    "GET /rewards/redemptions": Case(
+        "GET", "/api/v1/rewards/redemptions?status=held", None, _row(401, *[200] * 7)
+    ),
+    "POST /rewards/redemptions/{id}/cancel": Case(
+        "POST", "/api/v1/rewards/redemptions/{redemption}/cancel", None,
+        _row(401, 200, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /rewards/pickup": Case(
+        "POST", "/api/v1/rewards/pickup", {"station_id": "{station}", "code": "{code}"},
+        _row(401, 403, 403, 403, 200, 403, 200, 200),
+    ),
 }  # fmt: skip
 
 
@@ -150,6 +253,24 @@ def ids(world):
     }
 
 
+def shop_ids(world) -> dict:
+    made = shop_objects(world)
+    return {
+        "street_a": world.street_a.code,
+        "rider_user": world.rider.user.pk,
+        "station": made["station"].pk,
+        "reward": made["reward"].pk,
+        "award": made["pending_award"].pk,
+        "posting": made["award_posting"].pk,
+        "redemption": made["redemption"].pk,
+        "code": made["redemption"].pickup_code,
+    }
+
+
+def _needs_shop(case: Case) -> bool:
+    return case.path.startswith(("/api/v1/points", "/api/v1/rewards"))
+
+
 def _fill(value, ids):
     if isinstance(value, str):
         if value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
@@ -169,6 +290,18 @@ def snapshot():
         Team.objects.count(),
         sorted(TeamMembership.objects.values_list("pk", "role")),
         sorted(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True)),
+        IdempotencyRecord.objects.count(),
+        sorted(PointsAccount.objects.values_list("pk", "balance")),
+        Posting.objects.count(),
+        sorted(SeasonScore.objects.values_list("pk", "points")),
+        sorted(ManualAward.objects.values_list("pk", "status")),
+        sorted(EarningRule.objects.values_list("pk", "points", "daily_cap", "weekly_cap")),
+        sorted(PointsSettings.objects.values_list("pk", "approval_threshold", "expiry_enabled")),
+        sorted(Reward.objects.values_list("pk", "cost", "is_active")),
+        sorted(Stock.objects.values_list("pk", "available", "held", "handed_out")),
+        StockChange.objects.count(),
+        PriorityWindow.objects.count(),
+        sorted(Redemption.objects.values_list("pk", "status")),
     )
 
 
@@ -177,9 +310,13 @@ def snapshot():
 def test_matrix(world, ids, name, role_index, role):
     case = CASES[name]
     expected = int(case.expect.split()[role_index])
+    if _needs_shop(case):
+        ids = {**ids, **shop_ids(world)}
     client = client_for(world.account(role))
     before = snapshot()
-    response = call(client, case.method, _fill(case.path, ids), _fill(case.body, ids))
+    response = call(
+        client, case.method, _fill(case.path, ids), _fill(case.body, ids), headers=case.headers
+    )
     assert response.status_code == expected, (name, role, response.content[:300])
     body = response.json()
     if expected >= 400:

@@ -8,7 +8,7 @@ resolve to the same user, and every endpoint then goes through the permission la
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
@@ -31,7 +31,9 @@ api = NinjaAPI(
     title="Yizhan 驿站 API",
     version="1",
     description=(
-        "Riders (小哥) in community governance: areas, registration (社区报到), posts, teams. "
+        "Riders (小哥) in community governance: areas, registration (社区报到), posts, teams, "
+        "points and the points shop (积分超市). Writes a phone may repeat take an "
+        "Idempotency-Key header. "
         "Errors: {code, message, detail}. Lists are paginated with page and page_size."
     ),
     urls_namespace="api",
@@ -77,6 +79,15 @@ def authorization_error(request, exc):
     return _error(request, 403, "forbidden", _("You do not have permission to do this."))
 
 
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    # ninja's own refusals, e.g. a body that is not JSON: the same shape as every other error.
+    if exc.status_code == 400:
+        message = _("The request body could not be read: please send valid JSON.")
+        return _error(request, 400, "invalid_body", message)
+    return _error(request, exc.status_code, "error", exc.message)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _error(request, 404, "not_found", _("Not found, or you may not see it."))
@@ -85,9 +96,13 @@ def not_found(request, exc):
 def _mount() -> None:
     from yizhan.areas.api import router as areas_router
     from yizhan.people.api import router as people_router
+    from yizhan.points.api import router as points_router
+    from yizhan.rewards.api import router as rewards_router
 
     api.add_router("/", areas_router)
     api.add_router("/", people_router)
+    api.add_router("/", points_router)
+    api.add_router("/", rewards_router)
 
 
 _mount()
