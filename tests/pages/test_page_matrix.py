@@ -2,7 +2,8 @@
 
 Columns follow MATRIX_ROLES: anonymous, rider, other_rider, merchant, community_staff,
 other_community_staff, street_admin, district_admin. The rider, the pending rider, the post,
-the claim and the team all belong to community A1 (street A). Outcomes:
+the claim and the team all belong to community A1 (street A); so do the points and shop rows'
+station, reward, awards, posting and reservation (``tests.world.shop_objects``). Outcomes:
 
     ok     200                         go     302 after doing it
     login  302 to the log-in page      away   302 elsewhere, nothing done
@@ -17,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.api.helpers import client_for
 from tests.api.test_permission_matrix import snapshot
-from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects
+from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects
 
 
 @dataclass
@@ -38,6 +39,10 @@ CONSOLE = row("login", "403", "403", "403", "ok", "ok", "ok", "ok")
 # Staff of community A1 and the admins above it may act; other community's staff see nothing.
 ACT_IN_A1 = row("login", "403", "403", "403", "go", "404", "go", "go")
 SEE_IN_A1 = row("login", "403", "403", "403", "ok", "404", "ok", "ok")
+# The street's catalogue, rules and windows: its admins (and the district's) change them.
+CONFIGURE_STREET = row("login", "403", "403", "403", "403", "403", "go", "go")
+# A station of A1: its staff and the admins above act; other community's staff are not offered it.
+AT_STATION_A1 = row("login", "403", "403", "403", "go", "400", "go", "go")
 
 REGISTRATION = {
     "name": "新骑手",
@@ -107,6 +112,76 @@ CASES = {
         "POST", "people:team_remove_member", ("team", "rider"), {}, ACT_IN_A1
     ),
     "team_leader": Case("POST", "people:team_leader", ("team",), {"rider": "{rider}"}, ACT_IN_A1),
+    # --- points ---
+    "rider_points": Case("GET", "points:rider_points", (), None, RIDER_ONLY),
+    "leaderboard": Case("GET", "points:leaderboard", (), None, RIDER_ONLY),
+    "ledger": Case("GET", "points:ledger", (), None, CONSOLE),
+    "posting_reverse": Case(
+        "POST", "points:posting_reverse", ("posting",),
+        {"reason": "录错了", "idempotency_key": "page-reverse-0001"}, ACT_IN_A1,
+    ),
+    "award GET": Case("GET", "points:award", (), None, CONSOLE),
+    "award POST": Case(
+        "POST", "points:award", (),
+        {"rider": "{rider}", "amount": "5", "reason": "帮扶", "evidence": "照片",
+         "idempotency_key": "page-award-0001"},
+        AT_STATION_A1,
+    ),
+    "approvals": Case("GET", "points:approvals", (), None, CONSOLE),
+    "award_approve": Case("POST", "points:award_approve", ("award",), {}, ACT_IN_A1),
+    "award_reject": Case(
+        "POST", "points:award_reject", ("award",), {"note": "证据不足"}, ACT_IN_A1
+    ),
+    "rules GET": Case("GET", "points:rules", (), None, CONSOLE),
+    "rules POST": Case(
+        "POST", "points:rules", (),
+        {"street": "{street_a}", "activity": "duty_hour", "points": "4", "is_active": "on"},
+        CONFIGURE_STREET,
+    ),
+    "settings": Case(
+        "POST", "points:settings", (),
+        {"street": "{street_a}", "approval_threshold": "30", "expiry_enabled": "on",
+         "expiry_month": "12", "expiry_day": "31"},
+        CONFIGURE_STREET,
+    ),
+    "console_leaderboard": Case("GET", "points:console_leaderboard", (), None, CONSOLE),
+    # --- the points shop ---
+    "shop": Case("GET", "rewards:shop", (), None, RIDER_ONLY),
+    "reserve": Case(
+        "POST", "rewards:reserve", ("reward",),
+        {"station": "{station}", "idempotency_key": "page-reserve-0001"},
+        row("login", "go", "409", *["403"] * 5),  # the other rider has no points
+    ),
+    "redemptions": Case("GET", "rewards:redemptions", (), None, RIDER_ONLY),
+    "cancel": Case(
+        "POST", "rewards:cancel", ("redemption",), {}, row("login", "go", "404", *["403"] * 5)
+    ),
+    "catalogue GET": Case("GET", "rewards:catalogue", (), None, CONSOLE),
+    "catalogue POST": Case(
+        "POST", "rewards:catalogue", (),
+        {"street": "{street_a}", "name": "雨衣", "cost": "15", "pickup_hours": "72"},
+        CONFIGURE_STREET,
+    ),
+    "reward_detail GET": Case("GET", "rewards:reward_detail", ("reward",), None, CONSOLE),
+    "reward_detail POST": Case(
+        "POST", "rewards:reward_detail", ("reward",),
+        {"cost": "12", "pickup_hours": "72", "is_active": "on"}, CONFIGURE_STREET,
+    ),
+    "stock_change": Case(
+        "POST", "rewards:stock_change", ("reward",),
+        {"station": "{station}", "change": "2", "reason": "补货"}, AT_STATION_A1,
+    ),
+    "window_create": Case(
+        "POST", "rewards:window_create", (),
+        {"street": "{street_a}", "name": "首次兑换", "top_n": "15", "season_kind": "month",
+         "ranking_area": "{street_a_pk}", "opens_at": "2030-01-01T09:00",
+         "closes_at": "2030-01-02T09:00"},
+        CONFIGURE_STREET,
+    ),
+    "pickup GET": Case("GET", "rewards:pickup", (), None, CONSOLE),
+    "pickup POST": Case(
+        "POST", "rewards:pickup", (), {"station": "{station}", "code": "{code}"}, AT_STATION_A1
+    ),
 }  # fmt: skip
 
 
@@ -124,6 +199,20 @@ def ids(world):
         "claim": made["claim"].pk,
         "team": made["team"].pk,
         "extra": made["extra"].pk,
+    }
+
+
+def shop_ids(world) -> dict:
+    made = shop_objects(world)
+    return {
+        "street_a": world.street_a.code,
+        "street_a_pk": world.street_a.pk,
+        "station": made["station"].pk,
+        "reward": made["reward"].pk,
+        "award": made["pending_award"].pk,
+        "posting": made["award_posting"].pk,
+        "redemption": made["redemption"].pk,
+        "code": made["redemption"].pickup_code,
     }
 
 
@@ -156,6 +245,8 @@ def check(response, outcome: str):
 def test_page_matrix(world, ids, name, role_index, role):
     case = CASES[name]
     outcome = case.expect.split()[role_index]
+    if case.name.startswith(("points:", "rewards:")):
+        ids = {**ids, **shop_ids(world)}
     client = client_for(world.account(role))
     url = reverse(case.name, args=[ids[a] for a in case.args])
     before = snapshot()

@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("yizhan.people.urls")),
+    path("", include("yizhan.points.urls")),
+    path("", include("yizhan.rewards.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only
