@@ -453,10 +453,9 @@ def test_shop_lists_query_counts_do_not_grow(shop):
     assert [count_queries(client, url) for client, url in urls] == few
 
 
-# --- what the services get wrong (strict xfail: each passes, and so fails, once fixed) ----------
+# --- rules the services keep (found as bugs while building these pages) ---------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="redemption_reserve does not check the rider's street")
 def test_service_refuses_a_reward_of_another_street(shop):
     """A rider of street B reserves street A's reward at street A's station: the points are
     held in street B's hold account while street A's stock is taken (the page refuses it with
@@ -475,9 +474,6 @@ def test_service_refuses_a_reward_of_another_street(shop):
         )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Posting.signed_amount counts a settlement against the rider"
-)
 def test_a_settlement_does_not_change_what_the_rider_sees(shop):
     """A pickup moves points from the street's hold to its redemption account; the rider's
     balance does not change, yet ``signed_amount`` says -cost (the page shows ±0 instead)."""

@@ -53,7 +53,7 @@ class PointsAccount(models.Model):
         verbose_name_plural = _("points accounts")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind=AccountKind.MEMBER, balance__gte=0))
+                condition=(Q(kind=AccountKind.MEMBER, balance__isnull=False, balance__gte=0))
                 | (~Q(kind=AccountKind.MEMBER) & Q(balance__isnull=True)),
                 name="points_account_balance_rule",
             ),
@@ -148,8 +148,13 @@ class Posting(models.Model):
 
     @property
     def signed_amount(self) -> int:
-        """The amount as the member sees it: positive in, negative out."""
-        return self.amount if self.credit_id == self.member_id else -self.amount
+        """The change to the member's balance: positive in, negative out, 0 for a pickup
+        (which moves points already held from the street's hold to its redemption account)."""
+        if self.credit_id == self.member_id:
+            return self.amount
+        if self.debit_id == self.member_id:
+            return -self.amount
+        return 0
 
     def can_reverse(self) -> bool:
         """Awards and expiries are corrected by reversal; redemptions have their own flow."""

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from yizhan.core import crypto
+from yizhan.core.errors import ApplicationError
 from yizhan.core.permissions import Action, restrict
 from yizhan.people.validation import normalise_phone_or_none
 from yizhan.points.choices import AccountKind, AwardStatus
@@ -17,12 +18,13 @@ from yizhan.points.models import (
     EarningRule,
     ManualAward,
     PointsAccount,
+    PointsSettings,
     Posting,
     ScoreBucket,
     SeasonScore,
 )
 from yizhan.points.seasons import season_key
-from yizhan.points.services import expiry_date, points_settings, street_of, unspent_earned_by_year
+from yizhan.points.services import expiry_date, street_of, unspent_earned_by_year
 
 
 def account_of(user: Any) -> PointsAccount | None:
@@ -60,10 +62,11 @@ def expiring_soon(user: Any, *, today: date | None = None) -> Expiring | None:
     if account is None or not account.balance:
         return None
     try:
-        settings = points_settings(street_of(user))
-    except Exception:  # noqa: BLE001 - no street, no expiry
+        street = street_of(user)
+    except ApplicationError:  # no street, no expiry
         return None
-    if not settings.expiry_enabled:
+    settings = PointsSettings.objects.filter(street=street).first()  # a read never creates it
+    if settings is None or not settings.expiry_enabled:
         return None
     today = today or timezone.localdate()
     for year, points in sorted(unspent_earned_by_year(account).items()):

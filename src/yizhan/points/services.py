@@ -16,7 +16,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Model, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Model,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +37,7 @@ from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden
 from yizhan.core.idempotency import run_once
 from yizhan.core.permissions import Action, require
+from yizhan.core.roles import Role
 from yizhan.points.choices import AccountKind, Activity, AwardStatus, PostingKind
 from yizhan.points.models import (
     EarningRecord,
@@ -76,6 +88,16 @@ def street_of(user: Any) -> Area:
             code="no_street",
         )
     return street
+
+
+def _check_member(member: Any, actor: Any) -> None:
+    """Points are for riders and volunteers, and nobody awards points to themselves."""
+    if actor is not None and getattr(actor, "pk", None) == member.pk:
+        raise Forbidden(_("Nobody can award points to themselves."), code="own_points")
+    if getattr(member, "role", None) not in (Role.RIDER, Role.VOLUNTEER):
+        raise ApplicationError(
+            _("Only riders and volunteers collect points."), code="not_a_member", field="member"
+        )
 
 
 def points_settings(street: Area) -> PointsSettings:
@@ -178,8 +200,13 @@ def _lock(account: PointsAccount) -> PointsAccount:
 
 def _score(member: PointsAccount, area_code: str, delta: int, earned_at: datetime) -> None:
     """Move the member's season scores (every season and area level of ``earned_at`` and
-    ``area_code``) by ``delta``, and the score buckets with them. The caller holds the member's
-    lock; buckets are updated in a fixed order so concurrent awards cannot deadlock."""
+    ``area_code``) by ``delta``, and the score buckets with them, in six statements.
+
+    The caller holds the member's row lock, so their own score rows cannot race. Buckets are
+    shared by every member of an area: missing ones are inserted (ignoring conflicts), then all
+    involved are locked in key order (``ORDER BY … FOR UPDATE`` locks in that order, so two
+    awards cannot deadlock) and changed by one ``UPDATE``. An emptied bucket stays, with 0.
+    """
     seasons, areas = seasons_at(earned_at), area_levels(area_code)
     rows = {
         (row.season, row.area_code): row
@@ -188,37 +215,59 @@ def _score(member: PointsAccount, area_code: str, delta: int, earned_at: datetim
         )
     }
     buckets: Counter = Counter()
+    new_rows, changed = [], []
     for season in seasons:
         for area in areas:
             row = rows.get((season, area))
             old = row.points if row is not None else 0
             new = max(0, old + delta)
             if row is None:
-                SeasonScore.objects.create(
-                    season=season, area_code=area, member=member, points=new, reached_at=earned_at
-                )
+                new_rows.append(
+                    SeasonScore(
+                        season=season, area_code=area, member=member, points=new,
+                        reached_at=earned_at,
+                    )
+                )  # fmt: skip
             else:
                 row.points = new
-                fields = ["points"]
                 if delta > 0:
                     row.reached_at = earned_at
-                    fields.append("reached_at")
-                row.save(update_fields=fields)
+                changed.append(row)
             if old > 0:
                 buckets[(season, area, old)] -= 1
             if new > 0:
                 buckets[(season, area, new)] += 1
-    for (season, area, points), change in sorted(buckets.items()):
-        if change == 0:
-            continue
-        lookup = {"season": season, "area_code": area, "points": points}
-        if ScoreBucket.objects.filter(**lookup).update(members=F("members") + change):
-            continue
-        try:
-            with transaction.atomic():
-                ScoreBucket.objects.create(**lookup, members=change)
-        except IntegrityError:
-            ScoreBucket.objects.filter(**lookup).update(members=F("members") + change)
+    if new_rows:
+        SeasonScore.objects.bulk_create(new_rows)
+    if changed:
+        SeasonScore.objects.bulk_update(changed, ["points", "reached_at"])
+    moves = {key: change for key, change in buckets.items() if change}
+    if not moves:
+        return
+    ScoreBucket.objects.bulk_create(
+        [ScoreBucket(season=s, area_code=a, points=p, members=0) for s, a, p in moves],
+        ignore_conflicts=True,
+    )
+    which = Q()
+    for season, area, points in moves:
+        which |= Q(season=season, area_code=area, points=points)
+    list(
+        ScoreBucket.objects.select_for_update()
+        .filter(which)
+        .order_by("season", "area_code", "points")
+        .values_list("pk", flat=True)
+    )
+    ScoreBucket.objects.filter(which).update(
+        members=F("members")
+        + Case(
+            *[
+                When(Q(season=s, area_code=a, points=p), then=Value(change))
+                for (s, a, p), change in sorted(moves.items())
+            ],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
 
 
 # --- earning ---------------------------------------------------------------------------------
@@ -355,6 +404,7 @@ def points_earn(
     units = _check_amount(units, field="units", limit=1000)
     reason = _check_text(reason, field="reason", label=_("reason"), max_length=200, required=True)
     require(actor, Action.OPERATE, member)
+    _check_member(member, actor)
 
     def work() -> EarningRecord:
         rule = _rule_for(street_of(member), activity, category)
@@ -420,6 +470,7 @@ def points_award(
         evidence, field="evidence", label=_("evidence"), max_length=500, required=True
     )
     require(actor, Action.OPERATE, member)
+    _check_member(member, actor)
 
     def work() -> ManualAward:
         street = street_of(member)
@@ -499,13 +550,15 @@ def points_reverse(*, posting: Posting, actor: Any, reason: Any, idempotency_key
     require(actor, Action.OPERATE, posting)
 
     def work() -> Posting:
+        # Lock the member first, then look: a concurrent reversal of the same posting has
+        # either committed (and is seen here) or waits behind this one.
+        _lock(posting.member)
         original = Posting.objects.select_related("member", "debit", "credit").get(pk=posting.pk)
         if not original.can_reverse():
             raise Conflict(
                 _("Only an award or an expiry can be reversed, and only once."),
                 code="not_reversible",
             )
-        _lock(original.member)
         try:
             with transaction.atomic():
                 reversal = _post(
@@ -767,6 +820,8 @@ def points_settings_update(
     expiry_month: Any = None,
     expiry_day: Any = None,
 ) -> PointsSettings:
+    if not isinstance(street, Area) or street.level != AreaLevel.STREET:
+        raise ApplicationError(_("Points settings belong to a street."), field="street")
     require(actor, Action.CONFIGURE, street)
     settings = PointsSettings.objects.select_for_update().get(pk=points_settings(street).pk)
     if approval_threshold is not None:
@@ -795,7 +850,8 @@ class Reconciliation:
     accounts: int = 0
     postings: int = 0
     drift: list[tuple[int, int, int]] = field(default_factory=list)  # (account, cached, summed)
-    unbalanced: list[int] = field(default_factory=list)  # postings whose entries ≠ 0 or ≠ 2 legs
+    #: postings whose entries are not two legs of ±amount
+    unbalanced: list[int] = field(default_factory=list)
     negative: list[int] = field(default_factory=list)  # system accounts below their floor
     total: int = 0  # sum of every entry: must be 0
 
@@ -823,8 +879,8 @@ def points_reconcile() -> Reconciliation:
     result.postings = Posting.objects.count()
     bad = (
         Entry.objects.values("posting")
-        .annotate(total=Sum("amount"), legs=Count("id"))
-        .filter(~Q(total=0) | ~Q(legs=2))
+        .annotate(total=Sum("amount"), legs=Count("id"), most=Max("amount"))
+        .filter(~Q(total=0) | ~Q(legs=2) | ~Q(most=F("posting__amount")))
         .values_list("posting", flat=True)
     )
     result.unbalanced = list(bad)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.core.audit import log_action
-from yizhan.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from yizhan.core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unauthenticated
 from yizhan.core.idempotency import run_once
 from yizhan.core.permissions import Action, require
 from yizhan.points import services as points
@@ -36,6 +36,12 @@ from yizhan.stations.choices import StationStatus
 from yizhan.stations.models import Station
 
 _CODE = re.compile(r"^\d{6}$")
+_SEASON = {
+    SeasonKind.MONTH: re.compile(r"^m\d{4}-(0[1-9]|1[0-2])$"),
+    SeasonKind.QUARTER: re.compile(r"^q\d{4}-[1-4]$"),
+    SeasonKind.YEAR: re.compile(r"^y\d{4}$"),
+    SeasonKind.ALL: re.compile(r"^all$"),
+}
 _QR = re.compile(r"^YZR-(\d+)-(\d{6})$")
 
 
@@ -102,7 +108,7 @@ def reward_create(
 
 
 _EDITABLE = ("description", "cost", "per_rider_limit", "available_from", "available_until",
-             "pickup_hours", "is_active")  # fmt: skip
+             "pickup_hours", "is_active", "photo")  # fmt: skip
 
 
 @transaction.atomic
@@ -227,6 +233,18 @@ def window_create(
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
         raise ApplicationError(_("Please give the window a name."), field="name")
+    season = season or season_key(season_kind, opens_at)
+    if not isinstance(season, str) or not _SEASON[season_kind].match(season):
+        raise ApplicationError(
+            _("%(season)s is not a %(kind)s season (for example %(example)s).")
+            % {
+                "season": season,
+                "kind": SeasonKind(season_kind).label,
+                "example": season_key(season_kind, opens_at),
+            },
+            code="invalid_season",
+            field="season",
+        )
     window = PriorityWindow.objects.create(
         street=street,
         area_code=street.code,
@@ -234,7 +252,7 @@ def window_create(
         reward=reward,
         top_n=_positive(top_n, field="top_n", limit=10_000),
         season_kind=season_kind,
-        season=season or season_key(season_kind, opens_at),
+        season=season,
         ranking_area=ranking_area,
         opens_at=opens_at,
         closes_at=closes_at,
@@ -319,7 +337,14 @@ def redemption_reserve(
     """
     station = _station_of_street(station, reward)
     if not getattr(user, "is_authenticated", False):
-        raise Forbidden(_("Please log in first."))
+        raise Unauthenticated(_("Please log in first."))
+    if points.street_of(user).pk != reward.street_id:
+        # Points are held and spent in the rider's own street's accounts.
+        raise ApplicationError(
+            _("%(reward)s belongs to another street's shop.") % {"reward": reward},
+            code="other_street",
+            field="reward",
+        )
 
     def work() -> Redemption:
         now = timezone.now()

@@ -197,7 +197,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='pointsaccount',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('balance__gte', 0), ('kind', 'member')), models.Q(models.Q(('kind', 'member'), _negated=True), ('balance__isnull', True)), _connector='OR'), name='points_account_balance_rule'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('balance__gte', 0), ('balance__isnull', False), ('kind', 'member')), models.Q(models.Q(('kind', 'member'), _negated=True), ('balance__isnull', True)), _connector='OR'), name='points_account_balance_rule'),
         ),
         migrations.AddConstraint(
             model_name='pointsaccount',

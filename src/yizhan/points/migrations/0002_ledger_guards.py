@@ -13,13 +13,22 @@ from django.db import migrations
 
 FORWARD = r"""
 CREATE FUNCTION points_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
 BEGIN
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'points_posting'
-       AND (to_jsonb(NEW) - 'actor_id' - 'approved_by_id')
-           = (to_jsonb(OLD) - 'actor_id' - 'approved_by_id')
-       AND (NEW.actor_id IS NULL OR NEW.actor_id = OLD.actor_id)
-       AND (NEW.approved_by_id IS NULL OR NEW.approved_by_id = OLD.approved_by_id) THEN
-        RETURN NEW;
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'points_posting' THEN
+        -- Read the columns through jsonb: the same function guards points_entry, which has
+        -- no actor_id, and PL/pgSQL resolves NEW.actor_id against the row's own columns.
+        old_row := to_jsonb(OLD);
+        new_row := to_jsonb(NEW);
+        IF (new_row - 'actor_id' - 'approved_by_id') = (old_row - 'actor_id' - 'approved_by_id')
+           AND (new_row->'actor_id' = 'null'::jsonb
+                OR new_row->'actor_id' = old_row->'actor_id')
+           AND (new_row->'approved_by_id' = 'null'::jsonb
+                OR new_row->'approved_by_id' = old_row->'approved_by_id') THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'the points ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'restrict_violation';

@@ -1,9 +1,6 @@
-"""What the points and rewards services (and models) get wrong, found while building the API.
-
-Each test states the behaviour that should hold and is marked ``xfail(strict=True)``: it fails
-today, and the mark makes the suite say so the day the service is fixed (then drop the mark).
-The API works around none of these.
-"""
+"""Rules of the points and rewards services found while building the API (each was a bug):
+nobody awards themselves, a pickup does not change the rider's balance twice, a window's
+season matches its kind, settings belong to a street, and reading writes nothing."""
 
 import pytest
 
@@ -28,7 +25,6 @@ from yizhan.rewards.services import (
 from yizhan.stations.services import station_create
 
 
-@pytest.mark.xfail(strict=True, reason="points_award lets staff award themselves, paid at once")
 def test_staff_cannot_award_points_to_themselves(world):
     staff = client_for(world.community_staff)
     body = {
@@ -47,10 +43,6 @@ def test_staff_cannot_award_points_to_themselves(world):
     assert balance_of(world.community_staff) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Posting.signed_amount counts a settlement (hold → redemption) as money out",
-)
 def test_a_members_history_adds_up_to_their_balance_after_a_pickup(world):
     earning_rule_set(
         street=world.street_a, activity="duty_hour", points=5, actor=world.street_admin
@@ -78,7 +70,6 @@ def test_a_members_history_adds_up_to_their_balance_after_a_pickup(world):
     assert amounts["settle"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="window_create stores any season key, of any kind")
 @pytest.mark.parametrize("season", ["bogus", "y2026", "m2026-13"])
 def test_a_window_season_must_match_its_kind(world, season):
     from datetime import timedelta
@@ -96,7 +87,6 @@ def test_a_window_season_must_match_its_kind(world, season):
     assert exc.value.status == 400
 
 
-@pytest.mark.xfail(strict=True, reason="points_settings_update accepts any area, not a street")
 def test_points_settings_belong_to_a_street(world):
     before = PointsSettings.objects.count()
     with pytest.raises(ApplicationError):
@@ -106,7 +96,6 @@ def test_points_settings_belong_to_a_street(world):
     assert PointsSettings.objects.count() == before
 
 
-@pytest.mark.xfail(strict=True, reason="selectors.expiring_soon creates a PointsSettings row")
 def test_reading_my_points_writes_nothing(world):
     # A street-B rider paid by an earning rule: no award, so no settings row exists yet.
     earning_rule_set(
