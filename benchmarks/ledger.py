@@ -21,14 +21,16 @@ What it measures:
      the conditional stock ``UPDATE``, the conditional ``UPDATE points_pointsaccount SET
      balance = balance - cost WHERE id = … AND balance >= cost``, the hold posting with its two
      entries and the redemption (one ``INSERT … RETURNING`` chain), the record's result;
-   * ``raw_min`` (context only): just the conditional balance ``UPDATE`` plus the ledger
-     ``INSERT`` (a posting and its two entries, which the balance trigger requires), the shape
-     of performance.md §3's "random user" pgbench row.
-   ``ratio`` = service / raw. The data: ``BENCH_RIDERS`` riders (bulk-loaded, not registered
-   through the services: registration is not what is measured), each with 1,000,000 points
-   from one seed posting; ``BENCH_REWARDS`` rewards × ``BENCH_STATIONS`` stations, 100,000
-   items per stock row, so nothing runs out and 32 clients spread over 64 stock rows (no single
-   hot row; a limited-stock rush on one row is what tests/rewards/test_concurrency.py covers).
+   * ``raw_min``: just the conditional balance ``UPDATE`` plus the ledger ``INSERT`` (a posting
+     and its two entries, which the balance trigger requires), the shape of performance.md §3's
+     "random user" pgbench row — the baseline the issue names.
+   ``ratio`` = service / raw_min (the issue's definition, in the RESULT line as
+   ``raw_sql_per_s``); ``ratio_full`` = service / raw (every row a redemption writes).
+   The data: ``BENCH_RIDERS`` riders (bulk-loaded, not registered through the services:
+   registration is not what is measured), each with 1,000,000 points from one seed posting;
+   ``BENCH_REWARDS`` rewards × ``BENCH_STATIONS`` stations, 100,000 items per stock row, so
+   nothing runs out and 32 clients spread over 64 stock rows (no single hot row; a
+   limited-stock rush on one row is what tests/rewards/test_concurrency.py covers).
 2. **Violations** after the redemption rounds: ``points_reconcile()`` (drift, unbalanced
    postings, system accounts below their floor, non-zero total), negative member balances,
    stock rows not conserved (restocks ≠ available + held + handed out, held ≠ open
@@ -44,9 +46,9 @@ What it measures:
    most crowded score, 1 point, holds about 68,000 riders). ``uniform``: 90% uniform 0–50, 10%
    the same tail (about 17,700 riders a score). ``points.selectors.rank_of`` is timed for
    ``BENCH_RANK_LOOKUPS`` random riders with points (p50/p99), and as the baseline the naive
-   ``COUNT(*) WHERE points > mine`` for ``BENCH_COUNT_LOOKUPS`` of them. For context the same
-   lookups are timed without rank_of's tie count (the rider's score and the bucket sum only),
-   which shows what counting the riders tied on the same score costs.
+   ``COUNT(*) WHERE points > mine`` for ``BENCH_COUNT_LOOKUPS`` of them. The tie buckets (per
+   score and day) are loaded too, as the services keep them. For context the same lookups are
+   timed without ordering ties (the rider's score and the bucket sum only).
 
 Targets (issue 3): ratio ≥ 0.7 (reported, not enforced: a shortfall is printed as such),
 rank p99 ≤ 5 ms and violations = 0 (the script exits 1 when either is missed).
@@ -603,10 +605,22 @@ def load_scores() -> None:
             """,
             [SEASON, RANK_AREA],
         )
+        cursor.execute(
+            """
+            INSERT INTO points_tiebucket (season, area_code, points, day, members)
+            SELECT season, area_code, points, (reached_at AT TIME ZONE 'Asia/Shanghai')::date,
+                   count(*)
+            FROM points_seasonscore
+            WHERE season = %s AND area_code = %s AND points > 0
+            GROUP BY 1, 2, 3, 4
+            """,
+            [SEASON, RANK_AREA],
+        )
     with connection.cursor() as cursor:  # autocommit: VACUUM runs outside a transaction
         cursor.execute("VACUUM ANALYZE points_pointsaccount")
         cursor.execute("VACUUM ANALYZE points_seasonscore")
         cursor.execute("VACUUM ANALYZE points_scorebucket")
+        cursor.execute("VACUUM ANALYZE points_tiebucket")
         cursor.execute(
             "SELECT count(*), count(*) FILTER (WHERE points > 0), max(points), "
             "percentile_disc(0.5) WITHIN GROUP (ORDER BY points), "
@@ -754,9 +768,15 @@ def run(bench_url: str) -> tuple[int, str]:
             f"refused: {refused})"
         )
     by_name = {r.name: r for r in rounds}
-    service, raw = by_name["service"].per_s, by_name["raw"].per_s
+    service, raw, raw_full = (by_name[n].per_s for n in ("service", "raw_min", "raw"))
+    # The issue's baseline: a conditional balance UPDATE plus the ledger INSERT (raw_min).
+    # raw (every row a redemption writes) is the fairer comparison and is reported beside it.
     ratio = service / raw if raw else 0.0
-    say(f"  service / raw = {ratio:.2f}; raw_min is context only (fewer rows than a redemption)")
+    ratio_full = service / raw_full if raw_full else 0.0
+    say(
+        f"  service / raw_min = {ratio:.2f} (the issue's baseline); service / raw = "
+        f"{ratio_full:.2f} (the same rows as a redemption)"
+    )
     problems = count_violations(shop, rounds)
     if PROFILE:
         profile_service(shop)
@@ -774,9 +794,9 @@ def run(bench_url: str) -> tuple[int, str]:
         f"{statistics.fmean(timings):.2f} ms"
     )
     say(
-        f"  context: the same lookups without rank_of's tie count (rider's score + bucket sum, "
-        f"so ties would share a place): p50 {percentile(no_ties, 0.5):.2f} ms, p99 "
-        f"{percentile(no_ties, 0.99):.2f} ms; the tie count reads every rider at the same score"
+        f"  context: the same lookups without ordering ties (rider's score + bucket sum, so "
+        f"ties would share a place): p50 {percentile(no_ties, 0.5):.2f} ms, p99 "
+        f"{percentile(no_ties, 0.99):.2f} ms"
     )
     for problem in problems[:30]:
         say(f"VIOLATION {problem}")
@@ -784,7 +804,8 @@ def run(bench_url: str) -> tuple[int, str]:
     if ratio < RATIO_AIM:
         say(
             f"NOTE: ratio {ratio:.2f} is below the aim of {RATIO_AIM}: the service path "
-            f"manages {service:.0f}/s against {raw:.0f}/s for the same rows as raw SQL"
+            f"manages {service:.0f}/s against {raw:.0f}/s for the raw balance update and "
+            f"ledger insert ({raw_full:.0f}/s for every row a redemption writes)"
         )
     if p99 > RANK_P99_AIM_MS:
         missed.append(f"rank p99 {p99:.2f} ms > {RANK_P99_AIM_MS} ms")
@@ -795,6 +816,7 @@ def run(bench_url: str) -> tuple[int, str]:
     result = (
         f"RESULT ledger redemptions_per_s={service:.0f} raw_sql_per_s={raw:.0f} "
         f"ratio={ratio:.2f} rank_p50_ms={p50:.2f} rank_p99_ms={p99:.2f} "
+        f"raw_full_per_s={raw_full:.0f} ratio_full={ratio_full:.2f} "
         f"count_rank_p50_ms={count_p50:.1f} violations={len(problems)}"
     )
     return (1 if missed else 0), result

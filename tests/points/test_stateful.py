@@ -45,6 +45,7 @@ from yizhan.core.errors import ApplicationError
 from yizhan.core.models import AuditEntry, IdempotencyRecord
 from yizhan.core.roles import Role
 from yizhan.people.services import account_create
+from yizhan.points.checks import scores_check
 from yizhan.points.choices import AccountKind, AwardStatus, PostingKind
 from yizhan.points.models import (
     EarningRecord,
@@ -684,6 +685,7 @@ class LedgerMachine(RuleBasedStateMachine):
             if n:
                 buckets[(season, area, points)] = n
         assert buckets == held_scores
+        assert scores_check().ok  # scores against the postings, tie buckets against the scores
 
 
 @pytest.mark.django_db

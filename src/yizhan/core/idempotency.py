@@ -7,9 +7,10 @@ Usage inside a service::
         model=Posting, work=lambda: _award(...),
     )
 
-``run_once`` claims the key *before* the work, inside one savepoint with it. A repeat that arrives
-while the first is still running waits on the unique index (PostgreSQL row lock; SQLite's single
-writer) and, once the first commits, finds its result. A repeat with a different payload is a
+``run_once`` claims the key *before* the work, inside one savepoint with it. A repeat fails on
+the unique index and replays the stored result; one that arrives while the first is still
+running waits on that index (PostgreSQL; SQLite has a single writer) and, once the first
+commits, finds its result. A repeat with a different payload is a
 ``Conflict`` (409). If the work is refused (an ``ApplicationError``), the key is released with it,
 so the client may try again.
 """
@@ -63,10 +64,8 @@ def run_once(*, scope: str, key: str, payload: Any, model: type[T], work: Callab
     """Run ``work`` once per (scope, key); a repeat returns the first result (see module doc)."""
     key = check_key(key)
     print_ = fingerprint(payload)
-    existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-    if existing is not None:
-        return _replay(existing, print_, model)
     try:
+        # Claim the key first: most keys are new, and a repeat fails here, before any work.
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint=print_)
             result = work()
@@ -75,7 +74,8 @@ def run_once(*, scope: str, key: str, payload: Any, model: type[T], work: Callab
             record.save(update_fields=["result_type", "result_id"])
             return result
     except IntegrityError:
-        # A concurrent request with the same key committed first (we waited for it): replay.
+        # The key was used before, or by a concurrent request that committed first (we waited
+        # for it on the unique index): replay its result.
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is None or not existing.result_id:
             raise

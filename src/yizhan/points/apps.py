@@ -28,3 +28,4 @@ class PointsConfig(AppConfig):
         view_only = {Role.STAFF: frozenset({Action.VIEW}), Role.ADMIN: frozenset({Action.VIEW})}
         register(m.SeasonScore, Policy(area_field="area_code", role_actions=view_only))
         register(m.ScoreBucket, Policy(area_field="area_code", role_actions=view_only))
+        register(m.TieBucket, Policy(area_field="area_code", role_actions=view_only))

@@ -7,7 +7,8 @@ Season scores and score buckets are kept incrementally, in each award's transact
   postings earned in its season within its area by its member, less the ``reversal`` postings of
   such awards (a reversal counts in the season and area of the award it reverses);
 * a :class:`~yizhan.points.models.ScoreBucket` row must equal the number of season scores of its
-  season and area that hold exactly its points.
+  season and area that hold exactly its points, and a
+  :class:`~yizhan.points.models.TieBucket` row the number of those that reached it on its day.
 
 A row holding 0 (a score reversed to nothing, an emptied bucket) is the same as no row. The
 ledger is read grouped by member, area and month of earning (one row per member and month, not
@@ -21,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from yizhan.points.choices import PostingKind, SeasonKind
-from yizhan.points.models import Posting, ScoreBucket, SeasonScore
+from yizhan.points.models import Posting, ScoreBucket, SeasonScore, TieBucket
 from yizhan.points.seasons import area_levels, season_key
 
 #: (season, area code, member account id, stored points, recounted points)
@@ -40,10 +41,12 @@ class ScoreCheck:
     buckets: int = 0  # score bucket rows read
     score_drift: list[ScoreDrift] = field(default_factory=list)
     bucket_drift: list[BucketDrift] = field(default_factory=list)
+    #: (season, area code, points, day, stored members, recounted members)
+    tie_drift: list[tuple] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.score_drift or self.bucket_drift)
+        return not (self.score_drift or self.bucket_drift or self.tie_drift)
 
 
 def _spread(totals: Counter, member: int, area_code: str, month: datetime, points: int) -> None:
@@ -112,4 +115,25 @@ def scores_check() -> ScoreCheck:
     for (season, area_code, points), members in counted.items():
         result.bucket_drift.append((season, area_code, points, 0, members))
     result.bucket_drift.sort()
+
+    tz = timezone.get_current_timezone()
+    ties = Counter(
+        {
+            (season, area_code, points, day): members
+            for season, area_code, points, day, members in SeasonScore.objects.filter(points__gt=0)
+            .annotate(day=TruncDate("reached_at", tzinfo=tz))
+            .values_list("season", "area_code", "points", "day")
+            .annotate(members=Count("id"))
+            .order_by()
+        }
+    )
+    stored = TieBucket.objects.values_list("season", "area_code", "points", "day", "members")
+    for season, area_code, points, day, members in stored.order_by().iterator():
+        result.buckets += 1
+        recounted = ties.pop((season, area_code, points, day), 0)
+        if members != recounted:
+            result.tie_drift.append((season, area_code, points, day, members, recounted))
+    for (season, area_code, points, day), members in ties.items():
+        result.tie_drift.append((season, area_code, points, day, 0, members))
+    result.tie_drift.sort()
     return result

@@ -394,3 +394,28 @@ class ScoreBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.season} {self.area_code} {self.points}: {self.members}"
+
+
+class TieBucket(models.Model):
+    """How many members of an area reached exactly ``points`` in a season on each local day.
+
+    Ties go to whoever reached the score first: the members ahead among equals are the sum of
+    the days before (a few hundred rows) plus those earlier on the same day (a short index
+    range), never a count over everyone holding that score.
+    """
+
+    season = models.CharField(max_length=16)
+    area_code = models.CharField(max_length=32)
+    points = models.BigIntegerField()
+    day = models.DateField()
+    members = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["season", "area_code", "points", "day"], name="points_tie_bucket_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.season} {self.area_code} {self.points} {self.day}: {self.members}"

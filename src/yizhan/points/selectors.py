@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -22,6 +22,7 @@ from yizhan.points.models import (
     Posting,
     ScoreBucket,
     SeasonScore,
+    TieBucket,
 )
 from yizhan.points.seasons import season_key
 from yizhan.points.services import expiry_date, street_of, unspent_earned_by_year
@@ -139,8 +140,10 @@ def leaderboard(*, season: str, area_code: str) -> QuerySet[SeasonScore]:
 def rank_of(member: PointsAccount | None, *, season: str, area_code: str) -> int | None:
     """The member's place on a leaderboard, or None when they have no points there.
 
-    The members above are the sum of the score buckets above theirs (one row per distinct
-    score), plus those who reached the same score earlier: never a count over everyone.
+    Never a count over everyone: the members ahead are those with a higher score (the sum of
+    the score buckets above, one row per distinct score), plus those who reached the same score
+    on an earlier day (the sum of the tie buckets of the days before), plus those who reached
+    it earlier on the same day (a short index range).
     """
     if member is None:
         return None
@@ -151,15 +154,17 @@ def rank_of(member: PointsAccount | None, *, season: str, area_code: str) -> int
     )
     if mine is None or mine["points"] <= 0:
         return None
-    above = (
-        ScoreBucket.objects.filter(
-            season=season, area_code=area_code, points__gt=mine["points"]
-        ).aggregate(n=Sum("members"))["n"]
-        or 0
+    points, reached = mine["points"], mine["reached_at"]
+    board = {"season": season, "area_code": area_code}
+    above = ScoreBucket.objects.filter(**board, points__gt=points).aggregate(n=Sum("members"))
+    day = timezone.localtime(reached).date()
+    days_before = TieBucket.objects.filter(**board, points=points, day__lt=day).aggregate(
+        n=Sum("members")
     )
-    level = SeasonScore.objects.filter(season=season, area_code=area_code, points=mine["points"])
-    earlier = level.filter(
-        Q(reached_at__lt=mine["reached_at"])
-        | Q(reached_at=mine["reached_at"], member_id__lt=member.pk)
-    ).count()
-    return above + earlier + 1
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    same_day = (
+        SeasonScore.objects.filter(**board, points=points, reached_at__gte=start)
+        .filter(Q(reached_at__lt=reached) | Q(reached_at=reached, member_id__lt=member.pk))
+        .count()
+    )
+    return (above["n"] or 0) + (days_before["n"] or 0) + same_day + 1

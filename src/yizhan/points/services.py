@@ -49,6 +49,7 @@ from yizhan.points.models import (
     Posting,
     ScoreBucket,
     SeasonScore,
+    TieBucket,
 )
 from yizhan.points.seasons import area_levels, seasons_at
 
@@ -198,14 +199,47 @@ def _lock(account: PointsAccount) -> PointsAccount:
 # --- season scores ---------------------------------------------------------------------------
 
 
+def _day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _move_buckets(model: type[Model], fields: tuple[str, ...], moves: dict) -> None:
+    """Add ``change`` to the ``members`` of each bucket ``key`` (a tuple of ``fields``).
+
+    Buckets are shared by every member of an area: missing ones are inserted first (ignoring
+    conflicts), then all involved are locked in key order (``ORDER BY … FOR UPDATE`` locks in
+    that order, so two awards cannot deadlock) and changed by one ``UPDATE``. Three statements
+    whatever the number of buckets; an emptied bucket stays, with 0.
+    """
+    moves = {key: change for key, change in moves.items() if change}
+    if not moves:
+        return
+    model.objects.bulk_create(
+        [model(**dict(zip(fields, key, strict=True)), members=0) for key in moves],
+        ignore_conflicts=True,
+    )
+    which = Q()
+    for key in moves:
+        which |= Q(**dict(zip(fields, key, strict=True)))
+    list(model.objects.select_for_update().filter(which).order_by(*fields).values_list("pk"))
+    model.objects.filter(which).update(
+        members=F("members")
+        + Case(
+            *[
+                When(Q(**dict(zip(fields, key, strict=True))), then=Value(change))
+                for key, change in sorted(moves.items())
+            ],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+
+
 def _score(member: PointsAccount, area_code: str, delta: int, earned_at: datetime) -> None:
     """Move the member's season scores (every season and area level of ``earned_at`` and
-    ``area_code``) by ``delta``, and the score buckets with them, in six statements.
+    ``area_code``) by ``delta``, with the score and tie buckets, in nine statements.
 
-    The caller holds the member's row lock, so their own score rows cannot race. Buckets are
-    shared by every member of an area: missing ones are inserted (ignoring conflicts), then all
-    involved are locked in key order (``ORDER BY … FOR UPDATE`` locks in that order, so two
-    awards cannot deadlock) and changed by one ``UPDATE``. An emptied bucket stays, with 0.
+    The caller holds the member's row lock, so their own score rows cannot race.
     """
     seasons, areas = seasons_at(earned_at), area_levels(area_code)
     rows = {
@@ -215,59 +249,37 @@ def _score(member: PointsAccount, area_code: str, delta: int, earned_at: datetim
         )
     }
     buckets: Counter = Counter()
+    ties: Counter = Counter()
     new_rows, changed = [], []
     for season in seasons:
         for area in areas:
             row = rows.get((season, area))
             old = row.points if row is not None else 0
             new = max(0, old + delta)
+            old_day = _day(row.reached_at) if row is not None else None
+            reached = earned_at if delta > 0 or row is None else row.reached_at
             if row is None:
                 new_rows.append(
                     SeasonScore(
                         season=season, area_code=area, member=member, points=new,
-                        reached_at=earned_at,
+                        reached_at=reached,
                     )
                 )  # fmt: skip
             else:
-                row.points = new
-                if delta > 0:
-                    row.reached_at = earned_at
+                row.points, row.reached_at = new, reached
                 changed.append(row)
             if old > 0:
                 buckets[(season, area, old)] -= 1
+                ties[(season, area, old, old_day)] -= 1
             if new > 0:
                 buckets[(season, area, new)] += 1
+                ties[(season, area, new, _day(reached))] += 1
     if new_rows:
         SeasonScore.objects.bulk_create(new_rows)
     if changed:
         SeasonScore.objects.bulk_update(changed, ["points", "reached_at"])
-    moves = {key: change for key, change in buckets.items() if change}
-    if not moves:
-        return
-    ScoreBucket.objects.bulk_create(
-        [ScoreBucket(season=s, area_code=a, points=p, members=0) for s, a, p in moves],
-        ignore_conflicts=True,
-    )
-    which = Q()
-    for season, area, points in moves:
-        which |= Q(season=season, area_code=area, points=points)
-    list(
-        ScoreBucket.objects.select_for_update()
-        .filter(which)
-        .order_by("season", "area_code", "points")
-        .values_list("pk", flat=True)
-    )
-    ScoreBucket.objects.filter(which).update(
-        members=F("members")
-        + Case(
-            *[
-                When(Q(season=s, area_code=a, points=p), then=Value(change))
-                for (s, a, p), change in sorted(moves.items())
-            ],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-    )
+    _move_buckets(ScoreBucket, ("season", "area_code", "points"), buckets)
+    _move_buckets(TieBucket, ("season", "area_code", "points", "day"), ties)
 
 
 # --- earning ---------------------------------------------------------------------------------
@@ -602,13 +614,15 @@ def points_hold(
     key: str,
     actor: Any,
     source: Model | None = None,
+    street: Area | None = None,
 ) -> Posting:
     """Reserve ``amount`` of the member's points for a reward awaiting pickup (member → hold).
 
     Called by the rewards shop inside its own transaction (and idempotency key); refused with
-    ``insufficient_points`` when the balance does not cover it.
+    ``insufficient_points`` when the balance does not cover it. ``street`` is the member's
+    street when the caller has already looked it up.
     """
-    street = street_of(user)
+    street = street or street_of(user)
     account = member_account(user)
     return _post(
         kind=PostingKind.HOLD,

@@ -338,7 +338,8 @@ def redemption_reserve(
     station = _station_of_street(station, reward)
     if not getattr(user, "is_authenticated", False):
         raise Unauthenticated(_("Please log in first."))
-    if points.street_of(user).pk != reward.street_id:
+    street = points.street_of(user)
+    if street.pk != reward.street_id:
         # Points are held and spent in the rider's own street's accounts.
         raise ApplicationError(
             _("%(reward)s belongs to another street's shop.") % {"reward": reward},
@@ -383,6 +384,7 @@ def redemption_reserve(
             key=f"hold:{idempotency_key}",
             actor=user,
             source=current,
+            street=street,
         )
         for _attempt in range(8):
             try:

@@ -155,4 +155,19 @@ class Command(BaseCommand):
                     "recounted": recounted,
                 }
             )
+        for season, area_code, points, day, stored, recounted in scores.tie_drift:
+            problems.append(
+                _(
+                    "Tie bucket %(season)s in area %(area)s at %(points)s points on %(day)s "
+                    "counts %(stored)s members; the season scores say %(recounted)s."
+                )
+                % {
+                    "season": season,
+                    "area": area_code,
+                    "points": points,
+                    "day": day,
+                    "stored": stored,
+                    "recounted": recounted,
+                }
+            )
         return problems
