@@ -586,10 +586,14 @@ def load_scores() -> None:
         )
         cursor.execute(
             f"""
-            INSERT INTO points_seasonscore (season, area_code, member_id, points, reached_at)
-            SELECT %s, %s, id, ({SCORE_SQL[SCORES]})::bigint,
-                   now() - random() * interval '180 days'
-            FROM points_pointsaccount WHERE id > %s
+            INSERT INTO points_seasonscore
+                (season, area_code, member_id, points, reached_at, reached_day)
+            SELECT %s, %s, id, points, reached, (reached AT TIME ZONE 'Asia/Shanghai')::date
+            FROM (
+                SELECT id, ({SCORE_SQL[SCORES]})::bigint AS points,
+                       now() - random() * interval '180 days' AS reached
+                FROM points_pointsaccount WHERE id > %s
+            ) AS drawn
             """,  # noqa: S608 - a fixed expression chosen from SCORE_SQL
             [SEASON, RANK_AREA, before],
         )
@@ -608,8 +612,7 @@ def load_scores() -> None:
         cursor.execute(
             """
             INSERT INTO points_tiebucket (season, area_code, points, day, members)
-            SELECT season, area_code, points, (reached_at AT TIME ZONE 'Asia/Shanghai')::date,
-                   count(*)
+            SELECT season, area_code, points, reached_day, count(*)
             FROM points_seasonscore
             WHERE season = %s AND area_code = %s AND points > 0
             GROUP BY 1, 2, 3, 4

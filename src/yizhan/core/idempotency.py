@@ -38,7 +38,7 @@ def check_key(key: Any) -> str:
     """A client key: 8–100 letters, digits or ``. _ : -`` (a UUID fits)."""
     if not isinstance(key, str) or not _KEY.match(key):
         raise ApplicationError(
-            _("The request needs an idempotency key of 8 to 100 letters, digits, '-' or '_'."),
+            _("The request needs an idempotency key: 8 to 100 letters, digits or . _ : -"),
             code="invalid_idempotency_key",
             field="idempotency_key",
         )

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccountKind(models.TextChoices):
-    MEMBER = "member", _("Member")  # a rider's or a volunteer's own points
+    MEMBER = "member", _("Member account")  # a rider's or a volunteer's own points
     ISSUANCE = "issuance", _("Issuance")  # where a street's points come from (goes negative)
     HOLD = "hold", _("Held for pickup")  # points reserved by redemptions not yet picked up
     REDEMPTION = "redemption", _("Redeemed")  # points spent on rewards

@@ -355,6 +355,8 @@ class SeasonScore(models.Model):
     )
     points = models.BigIntegerField(_("points"), default=0)
     reached_at = models.DateTimeField(_("reached at"))
+    #: ``reached_at``'s day in Asia/Shanghai: the tie buckets' key, and the rank index's.
+    reached_day = models.DateField(_("reached on"))
 
     class Meta:
         verbose_name = _("season score")
@@ -367,7 +369,7 @@ class SeasonScore(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["season", "area_code", "-points", "reached_at", "member"],
+                fields=["season", "area_code", "-points", "reached_day", "reached_at", "member"],
                 name="points_score_rank_idx",
             )
         ]

@@ -262,11 +262,11 @@ def _score(member: PointsAccount, area_code: str, delta: int, earned_at: datetim
                 new_rows.append(
                     SeasonScore(
                         season=season, area_code=area, member=member, points=new,
-                        reached_at=reached,
+                        reached_at=reached, reached_day=_day(reached),
                     )
                 )  # fmt: skip
             else:
-                row.points, row.reached_at = new, reached
+                row.points, row.reached_at, row.reached_day = new, reached, _day(reached)
                 changed.append(row)
             if old > 0:
                 buckets[(season, area, old)] -= 1
@@ -277,7 +277,7 @@ def _score(member: PointsAccount, area_code: str, delta: int, earned_at: datetim
     if new_rows:
         SeasonScore.objects.bulk_create(new_rows)
     if changed:
-        SeasonScore.objects.bulk_update(changed, ["points", "reached_at"])
+        SeasonScore.objects.bulk_update(changed, ["points", "reached_at", "reached_day"])
     _move_buckets(ScoreBucket, ("season", "area_code", "points"), buckets)
     _move_buckets(TieBucket, ("season", "area_code", "points", "day"), ties)
 
