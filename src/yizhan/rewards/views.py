@@ -1,9 +1,9 @@
 """Points-shop pages (积分超市): the rider's catalogue, reservations and pickup codes; the staff
 catalogue, stock, priority windows and the pickup counter.
 
-Views are thin: gate the account type (``core.pages.page``), read (the ``_reads`` below go
-through the permission layer), write through ``rewards.services``, and show a refusal on the
-form (400, or the service's 409) or as the error page with the service's status. A reserve
+Views are thin: gate the account type (``core.pages.page``), read through
+``rewards.selectors`` (the permission layer), write through ``rewards.services``, and show a
+refusal on the form (400, or the service's 409) or as the error page with the service's status. A reserve
 form carries a hidden idempotency key made when the page is drawn, so a double tap reserves
 once.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,81 +33,12 @@ from yizhan.points import selectors as points_selectors
 from yizhan.points.forms import new_key
 from yizhan.points.services import street_of
 from yizhan.points.views import chosen_street, refusal, season_label, streets_of
-from yizhan.rewards import forms, services
+from yizhan.rewards import forms, selectors, services
 from yizhan.rewards.choices import COUNTED_STATUSES, RedemptionStatus
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock, StockChange
-from yizhan.stations.choices import StationStatus
 from yizhan.stations.models import Station
 
 CONSOLE = tuple(CONSOLE_ROLES)
-
-
-# --- reads (scoped through the permission layer) -----------------------------------------------
-
-
-def _catalogue(street: Area, *, on_offer: bool) -> QuerySet[Reward]:
-    """A street's rewards with their stock at each station (one query for all the stock)."""
-    stock = Stock.objects.select_related("station").order_by("station__name", "id")
-    rewards = Reward.objects.filter(street=street)
-    if on_offer:
-        now = timezone.now()
-        rewards = rewards.filter(is_active=True).filter(
-            Q(available_until__isnull=True) | Q(available_until__gt=now)
-        )
-        stock = stock.filter(station__status=StationStatus.OPEN)
-    return rewards.prefetch_related(Prefetch("stock", queryset=stock, to_attr="rows")).order_by(
-        "-is_active", "cost", "name", "id"
-    )
-
-
-def _open_windows(street: Area, user: Any) -> list[PriorityWindow]:
-    """The street's priority windows open now, each with the user's rank in its ranking."""
-    now = timezone.now()
-    windows = list(
-        PriorityWindow.objects.filter(street=street, opens_at__lte=now, closes_at__gt=now)
-        .select_related("ranking_area", "reward")
-        .order_by("closes_at", "id")
-    )
-    account = points_selectors.account_of(user)
-    for window in windows:
-        window.my_rank = points_selectors.rank_of(
-            account, season=window.season, area_code=window.ranking_area.code
-        )
-        window.admits = window.my_rank is not None and window.my_rank <= window.top_n
-        window.season_name = season_label(window.season)
-    return windows
-
-
-def _my_redemptions(user: Any) -> QuerySet[Redemption]:
-    return (
-        restrict(Redemption.objects.all(), user)
-        .filter(user=user)
-        .select_related("reward", "station")
-    )
-
-
-def _stations_to_stock(user: Any, reward: Reward) -> QuerySet[Station]:
-    """Stations of the reward's street where the user may change stock."""
-    return (
-        restrict(Station.objects.all(), user, Action.OPERATE)
-        .filter(area_code__startswith=reward.area_code)
-        .order_by("area_code", "name")
-    )
-
-
-def _counter_stations(user: Any) -> QuerySet[Station]:
-    """Stations where the user may hand rewards out."""
-    return restrict(Station.objects.all(), user, Action.OPERATE).order_by("area_code", "name")
-
-
-def _held_at(user: Any, station: Station | None) -> QuerySet[Redemption]:
-    rows = (
-        restrict(Redemption.objects.all(), user, Action.OPERATE)
-        .filter(status=RedemptionStatus.HELD)
-        .select_related("reward", "station", "user")
-        .order_by("expires_at", "id")
-    )
-    return rows.filter(station=station) if station is not None else rows
 
 
 def qr_svg(payload: str) -> str:
@@ -129,7 +60,7 @@ def shop(request: HttpRequest) -> HttpResponse:
     user = request.user
     street = street_of(user)
     balance = points_selectors.balance_of(user)
-    rewards = page_of(_catalogue(street, on_offer=True), request)
+    rewards = page_of(selectors.catalogue(street, on_offer=True), request)
     rewards.object_list = list(rewards.object_list)
     taken = dict(
         Redemption.objects.filter(
@@ -139,7 +70,9 @@ def shop(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("id"))
         .values_list("reward", "n")
     )
-    windows = _open_windows(street, user)
+    windows = selectors.open_windows_ranked(street, user)
+    for window in windows:
+        window.season_name = season_label(window.season)
     now = timezone.now()
     for reward in rewards.object_list:
         reward.taken = taken.get(reward.pk, 0)
@@ -206,7 +139,7 @@ def reserve(request: HttpRequest, reward_id: int) -> HttpResponse:
 
 @page(Role.RIDER)
 def redemptions(request: HttpRequest) -> HttpResponse:
-    mine = _my_redemptions(request.user)
+    mine = selectors.my_redemptions(request.user)
     held = list(mine.filter(status=RedemptionStatus.HELD).order_by("expires_at", "id"))
     for redemption in held:
         redemption.qr = qr_svg(redemption.qr_payload)
@@ -259,7 +192,7 @@ def _catalogue_page(
 ) -> HttpResponse:
     context: dict[str, Any] = {"streets": list(streets), "street": street}
     if street is not None:
-        rewards = page_of(_catalogue(street, on_offer=False), request)
+        rewards = page_of(selectors.catalogue(street, on_offer=False), request)
         windows = list(
             PriorityWindow.objects.filter(street=street)
             .select_related("reward", "ranking_area")
@@ -361,7 +294,7 @@ def _detail_page(
     stock_form: forms.StockForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    stations = _stations_to_stock(request.user, reward)
+    stations = selectors.stations_to_stock(request.user, reward)
     if edit_form is None:
         edit_form = forms.RewardUpdateForm(
             initial={
@@ -410,7 +343,7 @@ def reward_detail(request: HttpRequest, reward_id: int) -> HttpResponse:
 @require_POST
 def stock_change(request: HttpRequest, reward_id: int) -> HttpResponse:
     reward = _reward_for(request, reward_id)
-    form = forms.StockForm(request.POST, stations=_stations_to_stock(request.user, reward))
+    form = forms.StockForm(request.POST, stations=selectors.stations_to_stock(request.user, reward))
 
     def draw(status: int) -> HttpResponse:
         return _detail_page(request, reward, stock_form=form, status=status)
@@ -435,7 +368,7 @@ def stock_change(request: HttpRequest, reward_id: int) -> HttpResponse:
 @page(*CONSOLE)
 def pickup(request: HttpRequest) -> HttpResponse:
     user = request.user
-    stations = _counter_stations(user)
+    stations = selectors.counter_stations(user)
     listed = list(stations)
     wanted = request.POST.get("station") or request.GET.get("station")
     station = next((s for s in listed if str(s.pk) == wanted), None)
@@ -469,7 +402,7 @@ def pickup(request: HttpRequest) -> HttpResponse:
                     },
                 )
                 return redirect(f"{reverse('rewards:pickup')}?station={done.station_id}")
-    held = page_of(_held_at(user, station), request)
+    held = page_of(selectors.held_at(user, station), request)
     return render(
         request,
         "rewards/console/pickup.html",
