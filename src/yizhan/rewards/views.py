@@ -3,9 +3,9 @@ catalogue, stock, priority windows and the pickup counter.
 
 Views are thin: gate the account type (``core.pages.page``), read through
 ``rewards.selectors`` (the permission layer), write through ``rewards.services``, and show a
-refusal on the form (400, or the service's 409) or as the error page with the service's status. A reserve
-form carries a hidden idempotency key made when the page is drawn, so a double tap reserves
-once.
+refusal on the form (400, or the service's 409) or as the error page with the service's
+status. A reserve form carries a hidden idempotency key made when the page is drawn, so a double
+tap reserves once.
 """
 
 from __future__ import annotations
