@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.geometry import BOUNDARY_TOLERANCE_DEG, covers_point, distance_deg
 from yizhan.areas.models import Area
+from yizhan.core.errors import ApplicationError
 from yizhan.core.permissions import Action, restrict
 
 
@@ -27,6 +29,27 @@ def areas_in_scope(user, *, levels: tuple[str, ...] = ()) -> QuerySet:
     if levels:
         qs = qs.filter(level__in=levels)
     return qs.order_by("code")
+
+
+def area_by_code(code: str | None, *, level: str = "", field: str) -> Area:
+    """The area with ``code`` (of ``level`` when given), for request input: a 400 naming the
+    field when there is none. The tree is public, so this needs no permission check."""
+    text = (code or "").strip() if isinstance(code, str) else ""
+    area = Area.objects.select_related("parent").filter(code=text).first() if text else None
+    if area is None:
+        raise ApplicationError(
+            _("No area has the code %(code)s.") % {"code": text[:32]},
+            code="unknown_area",
+            field=field,
+        )
+    if level and area.level != level:
+        raise ApplicationError(
+            _("%(name)s is not a %(level)s.")
+            % {"name": area.name, "level": AreaLevel(level).label},
+            code=f"not_a_{level}",
+            field=field,
+        )
+    return area
 
 
 def communities() -> QuerySet:

@@ -48,6 +48,26 @@ class ScopedAdmin(admin.ModelAdmin):
             self.message_user(request, _("%(n)s done.") % {"n": done}, messages.SUCCESS)
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of a parent the user may see; shown to console users, never edited here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        return is_console_user(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdmin):
     list_display = ["created_at", "action", "actor", "target_type", "target_id", "area_code"]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from yizhan.core.admin import ScopedAdmin
+from yizhan.core.admin import ReadOnlyInline, ScopedAdmin
 from yizhan.people import models as m
 from yizhan.people import services
 
@@ -26,18 +26,10 @@ class DepartmentAdmin(ScopedAdmin):
     search_fields = ["name"]
 
 
-class HeldPostsInline(admin.TabularInline):
+class HeldPostsInline(ReadOnlyInline):
     model = m.PostClaim
     fields = ["post", "status", "created_at", "decided_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(m.RiderProfile)
@@ -83,18 +75,10 @@ class PostClaimAdmin(ScopedAdmin):
         )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     model = m.TeamMembership
     fields = ["rider", "role", "joined_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(m.Team)

@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
-from yizhan.areas.models import Area
+from yizhan.areas.selectors import area_by_code
 from yizhan.core.audit import history_for
 from yizhan.core.errors import ApplicationError, Unauthenticated
 from yizhan.core.pagination import YizhanPagination
@@ -230,24 +230,6 @@ class HistoryOut(Schema):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _area(code: str, *, level: str, field: str) -> Area:
-    area = Area.objects.filter(code=(code or "").strip()).select_related("parent").first()
-    if area is None:
-        raise ApplicationError(
-            _("No area has the code %(code)s.") % {"code": (code or "")[:32]},
-            code="unknown_area",
-            field=field,
-        )
-    if level and area.level != level:
-        raise ApplicationError(
-            _("%(name)s is not a %(level)s.")
-            % {"name": area.name, "level": AreaLevel(level).label},
-            code=f"not_a_{level}",
-            field=field,
-        )
-    return area
-
-
 def _rider(request, rider_id: int, action: Action = Action.VIEW) -> RiderProfile:
     return get_for_user(
         RiderProfile.objects.select_related("user", "community", "grid"),
@@ -322,7 +304,7 @@ def me_language(request, payload: LanguageIn):
     summary="Register as a rider with a community (社区报到)",
 )
 def rider_register(request, payload: RegisterIn):
-    community = _area(payload.community, level=AreaLevel.COMMUNITY, field="community")
+    community = area_by_code(payload.community, level=AreaLevel.COMMUNITY, field="community")
     rider = services.rider_register(
         name=payload.name,
         phone=payload.phone,
@@ -352,7 +334,9 @@ def rider_me(request):
 )
 def rider_me_resubmit(request, community: str | None = None):
     rider = selectors.rider_of(request.user)
-    area = _area(community, level=AreaLevel.COMMUNITY, field="community") if community else None
+    area = (
+        area_by_code(community, level=AreaLevel.COMMUNITY, field="community") if community else None
+    )
     return services.rider_resubmit(rider=rider, actor=request.user, community=area)
 
 
@@ -415,7 +399,7 @@ def rider_reject(request, rider_id: int, payload: RejectIn):
 )
 def rider_move(request, rider_id: int, payload: MoveIn):
     rider = _rider(request, rider_id, Action.OPERATE)
-    grid = _area(payload.grid, level=AreaLevel.GRID, field="grid")
+    grid = area_by_code(payload.grid, level=AreaLevel.GRID, field="grid")
     return services.rider_move_grid(
         rider=rider, grid=grid, actor=request.user, reason=payload.reason
     )
@@ -438,7 +422,7 @@ def post_list(request, community: str | None = None):
 @router.post("/posts", response={201: PostOut, **ERRORS}, summary="Create a post in a community")
 def post_create(request, payload: PostIn):
     require_role(request.user, *CONSOLE)
-    community = _area(payload.community, level=AreaLevel.COMMUNITY, field="community")
+    community = area_by_code(payload.community, level=AreaLevel.COMMUNITY, field="community")
     post = services.post_create(
         community=community,
         kind=payload.kind,
@@ -533,7 +517,7 @@ def team_list(request):
 @router.post("/teams", response={201: TeamDetailOut, **ERRORS}, summary="Create a team")
 def team_create(request, payload: TeamIn):
     require_role(request.user, *CONSOLE)
-    area = _area(payload.area, level="", field="area")
+    area = area_by_code(payload.area, level="", field="area")
     team = services.team_create(
         name=payload.name, area=area, description=payload.description, actor=request.user
     )

@@ -8,30 +8,9 @@ large manual award (maker-checker), or turning it down.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from yizhan.core.admin import ScopedAdmin
-from yizhan.core.permissions import is_console_user
+from yizhan.core.admin import ReadOnlyInline, ScopedAdmin
 from yizhan.points import models as m
 from yizhan.points import services
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows of a parent the user may see; shown to console users, never edited here."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None):
-        return is_console_user(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(ReadOnlyInline):

@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
+from yizhan.areas.selectors import area_by_code
 from yizhan.core.errors import ApplicationError
 from yizhan.core.idempotency import check_key
 from yizhan.core.masking import mask_name
@@ -268,26 +269,6 @@ class SettingsPatch(Schema):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def area_by_code(code: str | None, *, level: str = "", field: str) -> Area:
-    """The area with ``code`` (of ``level`` when given), or a 400 naming the field."""
-    text = (code or "").strip()
-    area = Area.objects.filter(code=text).first() if text else None
-    if area is None:
-        raise ApplicationError(
-            _("No area has the code %(code)s.") % {"code": text[:32]},
-            code="unknown_area",
-            field=field,
-        )
-    if level and area.level != level:
-        raise ApplicationError(
-            _("%(name)s is not a %(level)s.")
-            % {"name": area.name, "level": AreaLevel(level).label},
-            code=f"not_a_{level}",
-            field=field,
-        )
-    return area
 
 
 def aware(value: datetime | None) -> datetime | None:

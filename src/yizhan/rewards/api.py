@@ -13,6 +13,7 @@ from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
+from yizhan.areas.selectors import area_by_code
 from yizhan.core.pagination import YizhanPagination
 from yizhan.core.permissions import Action, get_for_user, is_console_user, require_role, restrict
 from yizhan.core.roles import CONSOLE_ROLES
@@ -21,7 +22,6 @@ from yizhan.points.api import (
     IDEMPOTENCY_HEADER,
     AreaRef,
     SeasonKindIn,
-    area_by_code,
     aware,
     idempotency_key,
 )
