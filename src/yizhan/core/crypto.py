@@ -48,3 +48,8 @@ def decrypt(token: str) -> str:
 def blind_index(value: str, *, purpose: str = "phone") -> str:
     key = _derive(_master_key(), b"index:" + purpose.encode())
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def derive_key(purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose (e.g. signing QR codes), derived from the master key."""
+    return _derive(_master_key(), b"key:" + purpose)

@@ -153,6 +153,17 @@ MAP_TILE_SUBDOMAINS = env_str("MAP_TILE_SUBDOMAINS", "")
 MAP_TILE_CRS = env_str("MAP_TILE_CRS", "wgs84")
 
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+
+# Photos: the largest upload accepted, and the most pixels decoded (a decompression-bomb guard).
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 60_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Stations: a rider's check-in counts once per station per this many hours (24: once a day,
+# in local time); the nearby search's largest radius.
+STATION_VISIT_PERIOD_HOURS = env_int("STATION_VISIT_PERIOD_HOURS", 24)
+NEARBY_MAX_RADIUS_M = env_int("NEARBY_MAX_RADIUS_M", 20_000)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 

@@ -1,0 +1,402 @@
+"""Every read of the station registry a page or endpoint needs, already scoped.
+
+The nearby search (一刻钟服务圈) is the hot path: :func:`nearby` answers "what is near me, open
+now, with charging" in one SQL statement on either database, through the ``cell`` index.
+
+Why this design (benchmarks/nearby.py has the figures): every station stores the 0.01° grid
+cell it lies in (``core.geo.cell_of``: row-major, ``row * 100000 + col``). The cells a search
+circle touches form one contiguous run of cell numbers per row of cells, so the query is a
+handful of ``cell BETWEEN a AND b`` ranges on one B-tree index (a 3 km circle: 6 or 7 ranges),
+plus the service bit test, status, kinds and a squared equirectangular distance to order by —
+plain SQL that SQLite and PostgreSQL both run from the same index, with no extension (PostGIS,
+SpatiaLite, R*Tree) and no in-memory copy that several worker processes would have to keep
+fresh. Exact great-circle distances are computed in Python for the rows returned only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yizhan.core.errors import ApplicationError
+from yizhan.core.geo import (
+    CRS,
+    cell_ranges,
+    check_point,
+    from_wgs84,
+    haversine_m,
+    navigation_links,
+    parse_crs,
+    to_wgs84,
+)
+from yizhan.core.permissions import Action, restrict
+from yizhan.core.roles import Role
+from yizhan.stations import hours as hours_module
+from yizhan.stations.choices import MODE_RADIUS_M, NearbyMode, StationKind, StationStatus
+from yizhan.stations.models import ChecklistItem, Inspection, Station, StationPhoto, Visit
+from yizhan.stations.services import catalogue, services_mask
+
+#: Metres per degree of latitude on the mean sphere (core.geo's radius).
+M_PER_DEG = 6_371_008.8 * math.pi / 180
+MAX_PAGE_SIZE = 50
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def stations_for_user(user: Any, action: Action = Action.VIEW) -> QuerySet:
+    """Stations the user may ``action``: everyone sees every station; staff run those in their
+    area, a merchant the corners they host."""
+    return restrict(
+        Station.objects.select_related("community", "grid", "merchant"), user, action
+    ).order_by("area_code", "name", "pk")
+
+
+def managed_stations(user: Any) -> QuerySet:
+    """What the console lists for ``user``: the stations they may operate."""
+    return stations_for_user(user, Action.OPERATE)
+
+
+def hosted_by(user: Any) -> QuerySet:
+    """The corners a merchant account hosts."""
+    if getattr(user, "role", None) != Role.MERCHANT:
+        return Station.objects.none()
+    return Station.objects.filter(merchant=user).select_related("community").order_by("name")
+
+
+def service_labels(mask: int) -> list[tuple[str, str]]:
+    """(code, label in the current language) of the services in ``mask``, in catalogue order."""
+    english = (translation_language() or "").startswith("en")
+    return [
+        (code, name_en if english else name)
+        for code, bit, name, name_en, _active in catalogue()
+        if mask >> bit & 1
+    ]
+
+
+def active_services() -> list[tuple[str, str]]:
+    english = (translation_language() or "").startswith("en")
+    return [
+        (code, name_en if english else name)
+        for code, _bit, name, name_en, active in catalogue()
+        if active
+    ]
+
+
+def translation_language() -> str:
+    from django.utils.translation import get_language
+
+    return get_language() or ""
+
+
+def photos_of(station: Station) -> QuerySet:
+    return StationPhoto.objects.filter(station=station).order_by("created_at", "id")
+
+
+def checklist_of(street: Any, standard: str | None = None) -> QuerySet:
+    qs = ChecklistItem.objects.filter(street=street, is_active=True)
+    if standard:
+        qs = qs.filter(standard=standard)
+    return qs.order_by("standard", "sort_order", "id")
+
+
+def inspections_of(station: Station) -> QuerySet:
+    return (
+        Inspection.objects.filter(station=station)
+        .select_related("inspector")
+        .order_by("-inspected_on", "-id")
+    )
+
+
+def visits_of(station: Station) -> QuerySet:
+    return (
+        Visit.objects.filter(station=station)
+        .select_related("rider", "recorded_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def people_served(stations: QuerySet, *, since: Any = None, until: Any = None) -> dict[int, int]:
+    """People served per station (check-ins + walk-ins) between two local dates (inclusive)."""
+    qs = Visit.objects.filter(station__in=stations)
+    if since is not None:
+        qs = qs.filter(day__gte=since)
+    if until is not None:
+        qs = qs.filter(day__lte=until)
+    return dict(qs.values_list("station").annotate(n=Sum("people")).values_list("station", "n"))
+
+
+def visit_totals(station: Station, *, since: Any = None) -> dict[str, int]:
+    qs = Visit.objects.filter(station=station)
+    if since is not None:
+        qs = qs.filter(day__gte=since)
+    totals = qs.aggregate(people=Sum("people"), visits=Count("id"))
+    return {"people": totals["people"] or 0, "visits": totals["visits"] or 0}
+
+
+# --- nearby --------------------------------------------------------------------------------------
+
+
+@dataclass
+class NearbyQuery:
+    """A checked nearby request: a WGS-84 point, a radius and the filters."""
+
+    lat: float
+    lng: float
+    radius_m: int
+    mask: int = 0
+    kinds: tuple[str, ...] = ()
+    open_now: bool = False
+    page: int = 1
+    page_size: int = 20
+    crs: CRS = CRS.WGS84  # what the caller wants coordinates back in
+    at: datetime | None = None
+
+
+def nearby_query(
+    *,
+    lat: Any,
+    lng: Any,
+    crs: Any = "wgs84",
+    radius: Any = None,
+    mode: Any = None,
+    services: Any = None,
+    kinds: Any = None,
+    open_now: bool = False,
+    page: Any = 1,
+    page_size: Any = 20,
+    out_crs: Any = None,
+) -> NearbyQuery:
+    """Check a nearby request's raw input (API or page); a clear 400 for anything wrong."""
+    system = parse_crs(crs)
+    lat, lng = check_point(lat, lng)
+    lat, lng = to_wgs84(lat, lng, system)
+    if mode not in (None, ""):
+        if mode not in NearbyMode.values:
+            raise ApplicationError(
+                _("%(value)s is not a mode: use walk or ebike.") % {"value": str(mode)[:20]},
+                code="invalid_mode",
+                field="mode",
+            )
+        radius_m = MODE_RADIUS_M[NearbyMode(mode)]
+    elif radius in (None, ""):
+        radius_m = MODE_RADIUS_M[NearbyMode.EBIKE]
+    else:
+        radius_m = _whole(radius, field="radius", low=1, high=settings.NEARBY_MAX_RADIUS_M)
+    kind_list: list[str] = []
+    if kinds:
+        if isinstance(kinds, str):
+            kinds = [k for k in kinds.replace("，", ",").split(",") if k.strip()]
+        for kind in kinds:
+            if kind not in StationKind.values:
+                raise ApplicationError(
+                    _("%(value)s is not a kind of station.") % {"value": str(kind)[:20]},
+                    code="invalid_kind",
+                    field="kinds",
+                )
+            kind_list.append(kind)
+    return NearbyQuery(
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        mask=services_mask(services),
+        kinds=tuple(dict.fromkeys(kind_list)),
+        open_now=bool(open_now),
+        page=_whole(page, field="page", low=1, high=10_000),
+        page_size=_whole(page_size, field="page_size", low=1, high=MAX_PAGE_SIZE),
+        crs=parse_crs(out_crs) if out_crs not in (None, "") else system,
+    )
+
+
+def _whole(value: Any, *, field: str, low: int, high: int) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number != int(number):
+        raise ApplicationError(
+            _("%(field)s must be a whole number from %(low)s to %(high)s.")
+            % {"field": field, "low": low, "high": high},
+            code=f"invalid_{field}",
+            field=field,
+        )
+    number = int(number)
+    if not low <= number <= high:
+        raise ApplicationError(
+            _("%(field)s must be a whole number from %(low)s to %(high)s.")
+            % {"field": field, "low": low, "high": high},
+            code=f"invalid_{field}",
+            field=field,
+        )
+    return number
+
+
+@dataclass
+class NearbyStation:
+    """One result: the columns the search read, its exact distance, and derived views."""
+
+    id: int
+    name: str
+    kind: str
+    address: str
+    lat: float
+    lng: float
+    services_mask: int
+    hours_json: Any
+    contact_phone: str
+    host_name: str
+    distance_m: float
+    at: datetime
+    crs: CRS = CRS.WGS84
+    _open: bool | None = field(default=None, repr=False)
+
+    @cached_property
+    def hours(self) -> hours_module.Hours:
+        data = self.hours_json
+        if isinstance(data, str):
+            data = json.loads(data) if data else {}
+        return hours_module.from_column(data)
+
+    @property
+    def is_open(self) -> bool:
+        if self._open is None:
+            self._open = hours_module.is_open(self.hours, self.at)
+        return self._open
+
+    @cached_property
+    def status(self) -> hours_module.OpenStatus:
+        return hours_module.status_at(self.hours, self.at)
+
+    @cached_property
+    def services(self) -> list[tuple[str, str]]:
+        return service_labels(self.services_mask)
+
+    @cached_property
+    def links(self) -> dict[str, str]:
+        return navigation_links(self.lat, self.lng, self.name, self.address)
+
+    @property
+    def kind_label(self) -> str:
+        return str(StationKind(self.kind).label)
+
+    @cached_property
+    def point(self) -> tuple[float, float]:
+        """The location in the caller's coordinate system."""
+        return from_wgs84(self.lat, self.lng, self.crs)
+
+
+@dataclass
+class NearbyPage:
+    items: list[NearbyStation]
+    page: int
+    page_size: int
+    has_more: bool
+    query: NearbyQuery
+
+
+_COLUMNS = (
+    "id",
+    "name",
+    "kind",
+    "address",
+    "lat",
+    "lng",
+    "services_mask",
+    "hours",
+    "contact_phone",
+    "host_name",
+)
+
+
+def _search_sql(q: NearbyQuery, limit: int | None) -> tuple[str, list[Any]]:
+    table = connection.ops.quote_name(Station._meta.db_table)
+    cos_lat = max(math.cos(math.radians(q.lat)), 1e-6)
+    radius_deg = q.radius_m / M_PER_DEG
+    # The squared equirectangular distance, in degrees of latitude: exact enough to order by
+    # and to cut at the radius (with 1% to spare; the exact test follows in Python).
+    d2 = "((lat - %s) * (lat - %s) + (lng - %s) * (lng - %s) * %s)"
+    d2_params: list[Any] = [q.lat, q.lat, q.lng, q.lng, cos_lat * cos_lat]
+    ranges = cell_ranges(q.lat, q.lng, q.radius_m)
+    where = ["(" + " OR ".join("cell BETWEEN %s AND %s" for _ in ranges) + ")", "status = %s"]
+    params: list[Any] = [bound for pair in ranges for bound in pair] + [StationStatus.OPEN]
+    if q.mask:
+        where.append("(services_mask & %s) = %s")
+        params += [q.mask, q.mask]
+    if q.kinds:
+        where.append("kind IN (" + ", ".join(["%s"] * len(q.kinds)) + ")")
+        params += list(q.kinds)
+    where.append(f"{d2} <= %s")
+    params += [*d2_params, (radius_deg * 1.01) ** 2]
+    sql = (
+        f"SELECT {', '.join(_COLUMNS)}, {d2} AS d2 FROM {table} "
+        f"WHERE {' AND '.join(where)} ORDER BY d2, id"
+    )
+    all_params = d2_params + params
+    if limit is not None:
+        sql += " LIMIT %s"
+        all_params.append(limit)
+    return sql, all_params
+
+
+def _rows(q: NearbyQuery, limit: int | None) -> list[tuple]:
+    sql, params = _search_sql(q, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def nearby(q: NearbyQuery) -> NearbyPage:
+    """Open stations within ``q.radius_m`` of the point, nearest first, filtered and paged.
+
+    One SQL statement (two in the rare case that "open now" discards most of a long list).
+    """
+    at = q.at or timezone.now()
+    wanted = q.page * q.page_size + 1  # one more than the page: is there a next page?
+    limit = wanted if not q.open_now else wanted * 4 + 20
+    rows = _rows(q, limit)
+    found = _matches(q, rows, at, wanted)
+    if q.open_now and len(found) < wanted and len(rows) == limit:
+        found = _matches(q, _rows(q, None), at, wanted)
+    start = (q.page - 1) * q.page_size
+    items = found[start : start + q.page_size]
+    return NearbyPage(
+        items=items,
+        page=q.page,
+        page_size=q.page_size,
+        has_more=len(found) > start + q.page_size,
+        query=q,
+    )
+
+
+def _matches(q: NearbyQuery, rows: list[tuple], at: datetime, wanted: int) -> list[NearbyStation]:
+    found: list[NearbyStation] = []
+    for row in rows:
+        distance = haversine_m(q.lat, q.lng, row[4], row[5])
+        if distance > q.radius_m:
+            continue
+        result = NearbyStation(*row[:10], distance_m=distance, at=at, crs=q.crs)
+        if q.open_now and not result.is_open:
+            continue
+        found.append(result)
+        if len(found) >= wanted:
+            break
+    # The SQL order is by the equirectangular distance; re-sort the few by the exact one.
+    found.sort(key=lambda s: (s.distance_m, s.id))
+    return found
+
+
+def open_status(station: Station, at: datetime | None = None) -> hours_module.OpenStatus:
+    """Open now (status and hours), and when that changes."""
+    if station.status != StationStatus.OPEN:
+        return hours_module.OpenStatus(False, None, known=True)
+    return hours_module.status_at(station.opening_hours, at or timezone.now())
