@@ -279,3 +279,52 @@ def shop_objects(world: World) -> dict:
         "window": window,
         "second_staff": second_staff,
     }
+
+
+def station_objects(world: World) -> dict:
+    """What the station matrices act on, in street A.
+
+    A rider station in A1 (rest, water, phone charging; 08:00–22:00 every day), a caring corner
+    in A1 hosted by ``world.merchant`` (24 hours), a station in A2 run by the other community's
+    staff, street A's "6+6" checklist of two items, one inspection of the A1 station, and the
+    rider's check-in there.
+    """
+    from yizhan.stations import services as s
+
+    staff = world.community_staff
+    station = s.station_create(
+        name="甲一小哥驿站", kind="rider_station", community=world.community_a1, lat=40.095,
+        lng=113.305, actor=staff, services=["rest", "water", "phone_charging"],
+        hours="每天 08:00-22:00", address="甲一路 1 号", contact_phone="0352-1234567",
+    )  # fmt: skip
+    corner = s.station_create(
+        name="小店爱心角", kind="corner", community=world.community_a1, lat=40.096,
+        lng=113.315, actor=staff, merchant=world.merchant, host_name="小店",
+        services=["water", "phone_charging", "tyre_inflation"], hours="24小时",
+    )  # fmt: skip
+    other = s.station_create(
+        name="甲二小哥驿站", kind="rider_station", community=world.community_a2, lat=40.095,
+        lng=113.33, actor=world.other_community_staff, services=["rest"], hours="24小时",
+    )  # fmt: skip
+    seats = s.checklist_item_create(
+        street=world.street_a, text="有休息座椅", actor=world.street_admin
+    )
+    water = s.checklist_item_create(
+        street=world.street_a, text="有饮水设施", actor=world.street_admin
+    )
+    inspection = s.inspection_record(
+        station=station, results={seats.pk: True, water.pk: False}, actor=staff
+    )
+    visit = s.visit_check_in(
+        station=station, token=s.qr_token(station), user=world.rider.user,
+        idempotency_key="matrix-visit-1",
+    )  # fmt: skip
+    return {
+        "station": station,
+        "corner": corner,
+        "other_station": other,
+        "checklist_item": seats,
+        "checklist_item_2": water,
+        "inspection": inspection,
+        "visit": visit,
+    }

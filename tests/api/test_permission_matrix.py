@@ -45,6 +45,7 @@ KEY = {"Idempotency-Key": "matrix-key-0001"}
 
 
 CASES = {
+    "GET /version": Case("GET", "/api/v1/version", None, _row(*[200] * 8)),
     "GET /areas": Case("GET", "/api/v1/areas", None, _row(*[200] * 8)),
     "GET /areas/locate": Case(
         "GET", "/api/v1/areas/locate?lat=40.095&lng=113.315", None, _row(*[200] * 8)

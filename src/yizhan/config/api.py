@@ -7,12 +7,14 @@ resolve to the same user, and every endpoint then goes through the permission la
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
+import yizhan
 from yizhan.core.errors import ApplicationError
+from yizhan.core.schemas import ERRORS
 
 
 class TokenAuth(HttpBearer):
@@ -91,6 +93,22 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _error(request, 404, "not_found", _("Not found, or you may not see it."))
+
+
+class VersionOut(Schema):
+    name: str
+    version: str
+    api: str
+
+
+@api.get(
+    "/version",
+    response={200: VersionOut, **ERRORS},
+    auth=None,
+    summary="Which Yizhan answers here (a cheap call for monitors and benchmarks)",
+)
+def version(request):
+    return {"name": "yizhan", "version": yizhan.__version__, "api": api.version}
 
 
 def _mount() -> None:
