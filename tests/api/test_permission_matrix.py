@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.api.helpers import call, client_for
-from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects
+from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects, station_objects
 from yizhan.config.api import api
 from yizhan.core.models import AuditEntry, IdempotencyRecord
 from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team, TeamMembership
@@ -26,6 +26,15 @@ from yizhan.points.models import (
     SeasonScore,
 )
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock, StockChange
+from yizhan.stations import services as station_services
+from yizhan.stations.models import (
+    ChecklistItem,
+    Inspection,
+    ServiceItem,
+    Station,
+    StationPhoto,
+    Visit,
+)
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Case:
     body: object
     expect: str  # one status per MATRIX_ROLES column
     headers: dict = field(default_factory=dict)
+    multipart: bool = False  # the body as form fields, plus a small JPEG as "file"
 
 
 def _row(*statuses: int) -> str:
@@ -233,6 +243,88 @@ CASES = {
         "POST", "/api/v1/rewards/pickup", {"station_id": "{station}", "code": "{code}"},
         _row(401, 403, 403, 403, 200, 403, 200, 200),
     ),
+    # --- stations ---
+    "GET /stations/nearby": Case(
+        "GET", "/api/v1/stations/nearby?lat=40.095&lng=113.305&services=water", None,
+        _row(*[200] * 8),
+    ),
+    "GET /stations/services": Case("GET", "/api/v1/stations/services", None, _row(*[200] * 8)),
+    "POST /stations/services": Case(
+        "POST", "/api/v1/stations/services",
+        {"code": "umbrella", "name": "借伞", "name_en": "Umbrella lending"},
+        _row(401, *[403] * 7),
+    ),
+    "PATCH /stations/services/{code}": Case(
+        "PATCH", "/api/v1/stations/services/water", {"name_en": "Water"}, _row(401, *[403] * 7)
+    ),
+    "GET /stations/checklist": Case(
+        "GET", "/api/v1/stations/checklist?street={street_a}", None,
+        _row(401, 403, 403, 403, 200, 200, 200, 200),
+    ),
+    "POST /stations/checklist": Case(
+        "POST", "/api/v1/stations/checklist", {"street": "{street_a}", "text": "有急救药箱"},
+        _row(401, 403, 403, 403, 403, 403, 201, 201),
+    ),
+    "PATCH /stations/checklist/{id}": Case(
+        "PATCH", "/api/v1/stations/checklist/{item}", {"sort_order": 5},
+        _row(401, 403, 403, 403, 404, 404, 200, 200),
+    ),
+    "GET /stations/visits/mine": Case(
+        "GET", "/api/v1/stations/visits/mine", None, _row(401, *[200] * 7)
+    ),
+    "GET /stations": Case("GET", "/api/v1/stations?kind=corner", None, _row(*[200] * 8)),
+    "POST /stations": Case(
+        "POST", "/api/v1/stations",
+        {"name": "新爱心角", "kind": "corner", "community": "{a1}", "lat": 40.097, "lng": 113.31,
+         "services": ["water"], "hours": "每天 09:00-21:00"},
+        _row(401, 403, 403, 403, 201, 403, 201, 201),
+    ),
+    "GET /stations/{id}": Case("GET", "/api/v1/stations/{station}", None, _row(*[200] * 8)),
+    "PATCH /stations/{id}": Case(
+        "PATCH", "/api/v1/stations/{corner}", {"hours": "每天 07:00-23:00"},
+        _row(401, 403, 403, 200, 200, 403, 200, 200),
+    ),
+    "POST /stations/{id}/exceptions": Case(
+        "POST", "/api/v1/stations/{corner}/exceptions", {"day": "2099-10-01", "closed": True},
+        _row(401, 403, 403, 200, 200, 403, 200, 200),
+    ),
+    "DELETE /stations/{id}/exceptions/{day}": Case(
+        "DELETE", "/api/v1/stations/{corner}/exceptions/2099-10-02", None,
+        _row(401, 403, 403, 200, 200, 403, 200, 200),
+    ),
+    "POST /stations/{id}/photos": Case(
+        "POST", "/api/v1/stations/{corner}/photos", {"caption": "门口"},
+        _row(401, 403, 403, 201, 201, 403, 201, 201), multipart=True,
+    ),
+    "DELETE /stations/{id}/photos/{photo_id}": Case(
+        "DELETE", "/api/v1/stations/{corner}/photos/{photo}", None,
+        _row(401, 403, 403, 200, 200, 403, 200, 200),
+    ),
+    "POST /stations/{id}/qr/rotate": Case(
+        "POST", "/api/v1/stations/{corner}/qr/rotate", None,
+        _row(401, 403, 403, 403, 200, 403, 200, 200),
+    ),
+    "POST /stations/{id}/checkin": Case(
+        "POST", "/api/v1/stations/{station}/checkin", {"token": "{qr}"},
+        _row(401, 200, 201, 403, 403, 403, 403, 403), KEY,
+    ),
+    "POST /stations/{id}/walk-ins": Case(
+        "POST", "/api/v1/stations/{corner}/walk-ins", {"people": 2, "note": "充电"},
+        _row(401, 403, 403, 201, 201, 403, 201, 201),
+    ),
+    "GET /stations/{id}/visits": Case(
+        "GET", "/api/v1/stations/{corner}/visits", None,
+        _row(401, 403, 403, 200, 200, 403, 200, 200),
+    ),
+    "POST /stations/{id}/inspections": Case(
+        "POST", "/api/v1/stations/{corner}/inspections",
+        {"results": {"{item}": True, "{item2}": False}, "note": "饮水机待修"},
+        _row(401, 403, 403, 403, 201, 403, 201, 201),
+    ),
+    "GET /stations/{id}/inspections": Case(
+        "GET", "/api/v1/stations/{station}/inspections", None,
+        _row(401, 403, 403, 403, 200, 403, 200, 200),
+    ),
 }  # fmt: skip
 
 
@@ -268,8 +360,45 @@ def shop_ids(world) -> dict:
     }
 
 
+def station_ids(world) -> dict:
+    """``station_objects`` plus a dated exception (2099-10-02) and a photo on the corner."""
+    made = station_objects(world)
+    corner = made["corner"]
+    station_services.station_exception_set(
+        station=corner, day="2099-10-02", closed=True, actor=world.community_staff
+    )
+    photo = station_services.station_photo_add(
+        station=corner, upload=_jpeg(), actor=world.community_staff
+    )
+    return {
+        "a1": world.community_a1.code,
+        "street_a": world.street_a.code,
+        "station": made["station"].pk,
+        "corner": corner.pk,
+        "qr": station_services.qr_token(made["station"]),
+        "item": made["checklist_item"].pk,
+        "item2": made["checklist_item_2"].pk,
+        "photo": photo.pk,
+    }
+
+
+def _jpeg():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, "JPEG")
+    return SimpleUploadedFile("p.jpg", out.getvalue(), content_type="image/jpeg")
+
+
 def _needs_shop(case: Case) -> bool:
     return case.path.startswith(("/api/v1/points", "/api/v1/rewards"))
+
+
+def _needs_stations(case: Case) -> bool:
+    return case.path.startswith("/api/v1/stations")
 
 
 def _fill(value, ids):
@@ -278,7 +407,7 @@ def _fill(value, ids):
             return ids[value[1:-1]]
         return value.format(**ids)
     if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
+        return {_fill(k, ids): _fill(v, ids) for k, v in value.items()}
     return value
 
 
@@ -303,21 +432,52 @@ def snapshot():
         StockChange.objects.count(),
         PriorityWindow.objects.count(),
         sorted(Redemption.objects.values_list("pk", "status")),
+        sorted(
+            Station.objects.values_list(
+                "pk",
+                "name",
+                "lat",
+                "lng",
+                "services_mask",
+                "hours",
+                "status",
+                "qr_version",
+                "contact_phone",
+                "merchant_id",
+            )
+        ),  # fmt: skip
+        StationPhoto.objects.count(),
+        Visit.objects.count(),
+        Inspection.objects.count(),
+        sorted(ChecklistItem.objects.values_list("pk", "text", "sort_order", "is_active")),
+        sorted(
+            ServiceItem.objects.values_list(
+                "pk", "code", "name", "name_en", "sort_order", "is_active"
+            )
+        ),  # fmt: skip
     )
 
 
 @pytest.mark.parametrize("role_index, role", list(enumerate(MATRIX_ROLES)))
 @pytest.mark.parametrize("name", list(CASES))
-def test_matrix(world, ids, name, role_index, role):
+def test_matrix(world, ids, name, role_index, role, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
     case = CASES[name]
     expected = int(case.expect.split()[role_index])
     if _needs_shop(case):
         ids = {**ids, **shop_ids(world)}
+    if _needs_stations(case):
+        ids = {**ids, **station_ids(world)}
     client = client_for(world.account(role))
     before = snapshot()
-    response = call(
-        client, case.method, _fill(case.path, ids), _fill(case.body, ids), headers=case.headers
-    )
+    if case.multipart:
+        response = client.post(
+            _fill(case.path, ids), data={**_fill(case.body, ids), "file": _jpeg()}
+        )
+    else:
+        response = call(
+            client, case.method, _fill(case.path, ids), _fill(case.body, ids), headers=case.headers
+        )
     assert response.status_code == expected, (name, role, response.content[:300])
     body = response.json()
     if expected >= 400:

@@ -5,9 +5,10 @@ compare two loads into an empty database) inside a transaction that is rolled ba
 each test runs in a savepoint within it.
 """
 
+import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 from itertools import combinations
 
@@ -16,19 +17,22 @@ from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 
 from yizhan.areas.geometry import parse_boundary
 from yizhan.areas.models import Area
 from yizhan.areas.selectors import grid_for_point
 from yizhan.core.errors import ApplicationError
+from yizhan.core.geo import haversine_m, wgs84_to_gcj02
 from yizhan.core.models import AuditEntry
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
+from yizhan.demo import stations_plan as sp
 from yizhan.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from yizhan.demo.generate import build_plan
 from yizhan.demo.loader import DemoState, demo_counts, demo_state, history_start, load_demo
@@ -50,7 +54,11 @@ from yizhan.points.services import points_award_approve, points_reconcile
 from yizhan.rewards.choices import RedemptionStatus
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock
 from yizhan.rewards.services import redemption_reserve
-from yizhan.stations.models import Station
+from yizhan.stations import hours as hours_module
+from yizhan.stations.hours import format_text
+from yizhan.stations.models import ChecklistItem, Inspection, InspectionResult, Station, Visit
+from yizhan.stations.selectors import hosted_by, nearby, nearby_query, people_served
+from yizhan.stations.services import service_codes, services_mask
 
 DISTRICT = data.DISTRICT.code
 
@@ -115,9 +123,6 @@ def points_snapshot() -> dict:
         return (user.phone or user.username) if user else ""
 
     return {
-        "stations": sorted(
-            Station.objects.values_list("name", "kind", "area_code", "lat", "lng", "address")
-        ),
         "postings": sorted(
             (
                 p.kind,
@@ -158,6 +163,69 @@ def points_snapshot() -> dict:
         "redemptions": sorted(
             (r.user.phone, r.reward.name, r.station.name, r.cost, r.status)
             for r in Redemption.objects.select_related("user", "reward", "station")
+        ),
+        **stations_snapshot(),
+    }
+
+
+def stations_snapshot() -> dict:
+    """Stations and corners, the checklist, inspections and visits (visit days counted back
+    from today, as the load dates them)."""
+    today = timezone.localdate()
+    visits = Visit.objects.select_related("station", "rider", "recorded_by")
+    return {
+        "stations": sorted(
+            (
+                s.name,
+                s.kind,
+                s.area_code,
+                s.lat,
+                s.lng,
+                s.cell,
+                s.address,
+                s.services_mask,
+                json.dumps(s.hours, sort_keys=True),
+                s.zones,
+                s.host_name,
+                s.contact_name,
+                s.contact_phone,
+                s.description,
+                s.status,
+                s.status_note,
+                s.merchant.username if s.merchant else "",
+            )
+            for s in Station.objects.select_related("merchant")
+        ),  # fmt: skip
+        "checklist": list(
+            ChecklistItem.objects.order_by("sort_order").values_list(
+                "area_code", "standard", "text", "sort_order"
+            )
+        ),
+        "inspections": sorted(
+            (
+                i.station.name,
+                i.inspector.username,
+                (today - i.inspected_on).days,
+                i.passed,
+                i.total,
+                i.note,
+                sorted((r.item.text, r.passed, r.note) for r in i.results.all()),
+            )
+            for i in Inspection.objects.select_related("station", "inspector").prefetch_related(
+                "results__item"
+            )
+        ),
+        "visits": sorted(
+            (
+                v.station.name,
+                v.kind,
+                v.rider.phone if v.rider else "",
+                v.people,
+                (today - v.day).days,
+                v.note,
+                v.recorded_by.phone or v.recorded_by.username,
+            )
+            for v in visits
         ),
     }
 
@@ -278,7 +346,8 @@ def test_staff_at_every_level(loaded):
     handler = User.objects.get(role="handler")
     assert isinstance(handler.department, Department)
     assert handler.department.area_code == handler.area_code == data.QINGYUAN
-    assert User.objects.filter(role="merchant").count() == 1
+    # The showcase merchant and the shops of 清远西街 that keep their own corner up to date.
+    assert User.objects.filter(role="merchant").count() == 1 + len(sp.build_corners().merchants)
     assert User.objects.filter(role="volunteer").count() == 1
 
 
@@ -393,17 +462,166 @@ def year_board():
     return list(leaderboard(season=current_season("year"), area_code=data.QINGYUAN))
 
 
-def test_three_stations_in_qingyuan(loaded):
-    stations = {s.name: s for s in Station.objects.select_related("community", "grid")}
-    assert len(stations) == 3
-    assert all(s.area_code.startswith(data.QINGYUAN) for s in stations.values())
+def test_nine_stations_and_137_caring_corners_in_qingyuan(loaded):
+    places = list(Station.objects.select_related("community", "grid"))
+    stations = {s.name: s for s in places if s.kind != "corner"}
+    corners = [s for s in places if s.kind == "corner"]
+    assert len(stations) == 9 and len(corners) == 137
+    assert Counter(s.kind for s in stations.values()) == {
+        "rider_station": 3, "party_service": 3, "union_station": 3,
+    }  # fmt: skip
+    assert all(s.area_code.startswith(data.QINGYUAN) for s in places)
+    on_street = [c for c in corners if sp.distance_to_street_m(c.lng, c.lat) <= sp.STREET_WIDTH_M]
+    assert len(on_street) == 107
+    assert all(c.address.startswith("清远西街 ") for c in on_street)
+    assert all(c.community.code == data.QYXJ for c in on_street)
+    assert not any(c.address.startswith("清远西街") for c in corners if c not in on_street)
+    assert len({c.name for c in corners}) == 137
     xijie = stations["清远西街小哥驿站"]
     assert (xijie.kind, xijie.community.name) == ("rider_station", "清远西街社区")
-    assert grid_for_point(xijie.lat, xijie.lng) == xijie.grid is not None
-    assert xijie.grid.parent == xijie.community
-    assert {s.kind for s in stations.values()} == {"rider_station", "party_service", "corner"}
-    assert "老刘刀削面馆爱心角" in stations
-    assert len({s.community_id for s in stations.values()}) == 2
+
+
+def test_every_place_lies_in_its_community_and_grid(loaded):
+    communities = {
+        a.pk: shape(parse_boundary(a.boundary)) for a in Area.objects.filter(level="community")
+    }
+    for station in Station.objects.select_related("grid"):
+        assert communities[station.community_id].contains(Point(station.lng, station.lat))
+        grid = grid_for_point(station.lat, station.lng)
+        assert grid == station.grid is not None, station.name
+        assert grid.parent_id == station.community_id, station.name
+        assert station.area_code == grid.code
+
+
+def test_every_station_has_hours_services_and_a_contact(loaded):
+    for station in Station.objects.all():
+        assert station.opening_hours.known, station.name
+        assert station.services_mask, station.name
+        assert station.contact_phone.startswith("0352-") and len(station.contact_phone) == 12
+        assert station.address and station.host_name, station.name
+    corners = Station.objects.filter(kind="corner")
+    hours = Counter(format_text(c.opening_hours) for c in corners)
+    assert hours["24小时"] >= 2
+    assert any(c.opening_hours.week[6] == () for c in corners)  # some close on Sundays
+    street = set(sp.STREET_SERVICES)
+    assert all(set(service_codes(c.services_mask)) <= street for c in corners)
+    assert len({c.contact_phone for c in Station.objects.all()}) == 146
+
+
+def noon_next_wednesday():
+    today = timezone.localdate()
+    day = today + timedelta(days=(2 - today.weekday()) % 7 or 7)
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))
+
+
+def test_the_xijie_station_is_open_around_the_clock_with_charging(loaded):
+    xijie = Station.objects.get(name="清远西街小哥驿站")
+    assert xijie.has_services(services_mask(["phone_charging", "ebike_charging"]))
+    assert xijie.is_open_now(noon_next_wednesday())
+    assert format_text(xijie.opening_hours) == "24小时"
+    assert xijie.zones == ["party", "study", "work", "rest", "supply"]
+    assert len(service_codes(xijie.services_mask)) >= 12
+
+
+def test_from_anywhere_on_the_demonstration_street_an_open_station_with_charging_is_near(
+    loaded,
+):
+    """The issue's "done when": a rider anywhere on 清远西街 finds the nearest open place with
+    phone charging within 500 m, and its Amap link lands on the station (GCJ-02)."""
+    places = {s.pk: s for s in Station.objects.all()}
+    noon = noon_next_wednesday()
+    charging = services_mask(["phone_charging"])
+    points = sp.street_points(10)
+    assert len(points) > 200
+    for lat, lng in points:
+        for kinds in (None, "rider_station,party_service,union_station"):
+            q = nearby_query(
+                lat=lat, lng=lng, services="phone_charging", open_now=True, radius=500, kinds=kinds
+            )
+            q.at = noon
+            found = nearby(q).items
+            assert found, (lat, lng, kinds)
+            first = found[0]
+            station = places[first.id]
+            assert first.distance_m <= 500 and first.is_open
+            assert station.has_services(charging) and station.is_open_now(noon)
+            g_lat, g_lng = wgs84_to_gcj02(station.lat, station.lng)
+            assert f"position={g_lng:.6f},{g_lat:.6f}&" in first.links["amap"]
+            assert haversine_m(station.lat, station.lng, g_lat, g_lng) > 100  # shifted
+    # A phone on Amap sends GCJ-02: the same place comes first.
+    lat, lng = points[len(points) // 2]
+    g_lat, g_lng = wgs84_to_gcj02(lat, lng)
+    wgs = nearby(nearby_query(lat=lat, lng=lng, services="phone_charging", radius=500))
+    gcj = nearby(
+        nearby_query(lat=g_lat, lng=g_lng, crs="gcj02", services="phone_charging", radius=500)
+    )
+    assert wgs.items[0].id == gcj.items[0].id
+
+
+def test_the_merchant_showcase_hosts_its_corner(loaded):
+    merchant = authenticate(username="daoxiaomian-shop", password=DEMO_PASSWORD)
+    corner = hosted_by(merchant).get()
+    assert corner.name == "老刘刀削面馆爱心角" and corner.kind == "corner"
+    assert sp.distance_to_street_m(corner.lng, corner.lat) <= sp.STREET_WIDTH_M
+    assert corner.visits.filter(kind="walk_in", recorded_by=merchant).exists()
+    for user in User.objects.filter(role="merchant"):
+        assert hosted_by(user).count() == 1, user.username
+
+
+def test_the_six_plus_six_checklist_and_an_inspection_of_every_station(loaded):
+    items = list(ChecklistItem.objects.filter(area_code=data.QINGYUAN, standard="6+6"))
+    assert [i.text for i in items] == list(sp.CHECKLIST) and len(items) == 12
+    stations = Station.objects.exclude(kind="corner")
+    inspections = Inspection.objects.select_related("station", "inspector")
+    assert {i.station_id for i in inspections} == {s.pk for s in stations}
+    assert all(i.total == 12 and i.results.count() == 12 for i in inspections)
+    assert sum(i.passed == i.total for i in inspections) >= 6
+    assert all(i.passed >= 11 for i in inspections)
+    for inspection in inspections:
+        assert inspection.inspector.role == "staff"
+        assert inspection.inspector.area_code == inspection.station.community.code
+        assert inspection.inspected_on < timezone.localdate()
+        assert timezone.localtime(inspection.created_at).date() == inspection.inspected_on
+    failed = InspectionResult.objects.filter(passed=False)
+    assert failed.exists() and all(r.note for r in failed)
+
+
+def test_visits_over_the_months_before_today(loaded):
+    today = timezone.localdate()
+    visits = Visit.objects.select_related("station", "rider")
+    scans = visits.filter(kind="scan")
+    assert scans.count() >= 200 and visits.filter(kind="walk_in").count() >= 100
+    assert all(v.rider.role == "rider" and v.rider.rider.status == "verified" for v in scans)
+    days = {v.day for v in visits}
+    assert max(days) < today and min(days) >= today - timedelta(days=sp.VISIT_DAYS + 7)
+    assert len(days) >= 60
+    for visit in visits:  # each within the place's hours, on the day it counts for
+        at = timezone.localtime(visit.created_at)
+        assert at.date() == visit.day
+        assert hours_module.is_open(visit.station.opening_hours, at), visit
+    served = people_served(Station.objects.all(), since=today - timedelta(days=sp.VISIT_DAYS))
+    xijie = Station.objects.get(name="清远西街小哥驿站")
+    # The seeds: one station served 500-odd people a year; 清远西街小哥驿站 is the busiest.
+    assert 120 <= served[xijie.pk] <= 300
+    assert served[xijie.pk] == max(served.values())
+    assert 600 <= sum(served.values()) <= 1500
+    # The showcase rider is a regular at 清远西街小哥驿站.
+    rider = User.objects.get(name=data.SHOWCASE_RIDER.name)
+    assert scans.filter(rider=rider, station=xijie).count() >= 5
+
+
+def test_changes_since_closed_days_ahead_and_a_suspended_corner(loaded):
+    suspended = Station.objects.get(status="suspended")
+    assert suspended.kind == "corner" and suspended.status_note
+    assert sp.distance_to_street_m(suspended.lng, suspended.lat) > sp.STREET_WIDTH_M
+    q = nearby_query(lat=suspended.lat, lng=suspended.lng, radius=50)
+    assert suspended.pk not in {s.id for s in nearby(q).items}
+    closed = [s for s in Station.objects.filter(kind="corner") if s.opening_hours.exceptions]
+    assert len(closed) == 2
+    for station in closed:
+        ((day, spans),) = station.opening_hours.exceptions.items()
+        assert day > timezone.localdate() and spans == ()
+        assert not station.is_open_now(timezone.make_aware(datetime.combine(day, time(12))))
 
 
 def test_earning_rules_and_the_threshold(loaded):
@@ -587,7 +805,13 @@ def test_the_books_reconcile_after_the_load(loaded):
 
 def test_the_demo_counts_and_summary(loaded):
     counts = demo_counts()
-    assert counts["stations"] == 3 and counts["rewards"] == 5 and counts["windows"] == 1
+    assert counts["stations"] == 9 and counts["rewards"] == 5 and counts["windows"] == 1
+    assert (counts["corners"], counts["corners_on_street"], counts["corners_suspended"]) == (
+        137, 107, 1,
+    )  # fmt: skip
+    assert (counts["checklist_items"], counts["inspections"]) == (12, 9)
+    assert counts["check_ins"] >= 200 and counts["walk_ins"] >= 100
+    assert counts["people_served"] == Visit.objects.aggregate(n=Sum("people"))["n"]
     assert counts["awards_pending"] == 1 and counts["riders_with_points"] >= 25
     assert (
         counts["redemptions_fulfilled"],
@@ -597,7 +821,10 @@ def test_the_demo_counts_and_summary(loaded):
     assert counts["points_awarded"] == sum(pp.TOP_15) + sum(pp.OTHERS) + sum(pp.YONGTAI_TOTALS)
     out = StringIO()
     call_command("demo", stdout=out)
-    assert f"{data.SHOWCASE_RIDER.name}，109 分" in out.getvalue()
+    text = out.getvalue()
+    assert f"{data.SHOWCASE_RIDER.name}，109 分" in text
+    assert "9 个驿站 stations · 137 个爱心角 caring corners（示范街 107 家" in text
+    assert f"共服务 {counts['people_served']} 人次 people served" in text
 
 
 def test_the_points_and_shop_back_office_lists_are_flat(loaded):

@@ -3,7 +3,9 @@
 Columns follow MATRIX_ROLES: anonymous, rider, other_rider, merchant, community_staff,
 other_community_staff, street_admin, district_admin. The rider, the pending rider, the post,
 the claim and the team all belong to community A1 (street A); so do the points and shop rows'
-station, reward, awards, posting and reservation (``tests.world.shop_objects``). Outcomes:
+station, reward, awards, posting and reservation (``tests.world.shop_objects``), and the station
+rows' station, corner (hosted by the merchant), checklist and photo (``tests.world.station_objects``
+plus a photo and a holiday). Outcomes:
 
     ok     200                         go     302 after doing it
     login  302 to the log-in page      away   302 elsewhere, nothing done
@@ -18,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.api.helpers import client_for
 from tests.api.test_permission_matrix import snapshot
-from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects
+from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects, station_objects
 
 
 @dataclass
@@ -43,6 +45,18 @@ SEE_IN_A1 = row("login", "403", "403", "403", "ok", "404", "ok", "ok")
 CONFIGURE_STREET = row("login", "403", "403", "403", "403", "403", "go", "go")
 # A station of A1: its staff and the admins above act; other community's staff are not offered it.
 AT_STATION_A1 = row("login", "403", "403", "403", "go", "400", "go", "go")
+# A station's console pages: anyone may see a station, so another community's staff get a 403.
+RUN_STATION_A1 = row("login", "403", "403", "403", "ok", "403", "ok", "ok")
+ACT_STATION_A1 = row("login", "403", "403", "403", "go", "403", "go", "go")
+# The merchant's pages for the corner they host.
+MERCHANT_ONLY = row("login", "403", "403", "ok", "403", "403", "403", "403")
+MERCHANT_ACTS = row("login", "403", "403", "go", "403", "403", "403", "403")
+
+STATION_FORM = {
+    "name": "甲一小哥驿站", "kind": "rider_station", "address": "甲一路 1 号", "lat": "40.095",
+    "lng": "113.305", "crs": "wgs84", "services": ["rest", "water"], "hours": "每天 08:00-21:00",
+    "status": "open", "contact_phone": "0352-1234567",
+}  # fmt: skip
 
 REGISTRATION = {
     "name": "新骑手",
@@ -182,6 +196,75 @@ CASES = {
     "pickup POST": Case(
         "POST", "rewards:pickup", (), {"station": "{station}", "code": "{code}"}, AT_STATION_A1
     ),
+    # --- stations ---
+    "nearby": Case("GET", "stations:nearby", (), None, row(*["ok"] * 8)),
+    "station detail": Case("GET", "stations:detail", ("station",), None, row(*["ok"] * 8)),
+    "check_in GET": Case(
+        "GET", "stations:check_in", ("corner", "token"), None, row("login", *["ok"] * 7)
+    ),
+    "check_in POST": Case(
+        "POST", "stations:check_in", ("corner", "token"), {"idempotency_key": "page-scan-0001"},
+        row("login", "ok", "ok", *["403"] * 5),
+    ),
+    "station console_list": Case("GET", "stations:console_list", (), None, CONSOLE),
+    "station create GET": Case("GET", "stations:create", (), None, CONSOLE),
+    "station create POST": Case(
+        "POST", "stations:create", (),
+        {**STATION_FORM, "name": "甲一新驿站", "community": "{a1_code}", "lat": "40.0952",
+         "lng": "113.3155"},
+        AT_STATION_A1,
+    ),
+    "station edit GET": Case("GET", "stations:edit", ("station",), None, RUN_STATION_A1),
+    "station edit POST": Case("POST", "stations:edit", ("station",), STATION_FORM, ACT_STATION_A1),
+    "exception_add": Case(
+        "POST", "stations:exception_add", ("station",), {"day": "{tomorrow}", "closed": "on"},
+        ACT_STATION_A1,
+    ),
+    "exception_remove": Case(
+        "POST", "stations:exception_remove", ("station",), {"day": "{holiday}"}, ACT_STATION_A1
+    ),
+    "photo_add": Case(
+        "POST", "stations:photo_add", ("station",), {"photo": "{jpeg}", "caption": "门口"},
+        ACT_STATION_A1,
+    ),
+    "photo_remove": Case(
+        "POST", "stations:photo_remove", ("station", "photo"), {}, ACT_STATION_A1
+    ),
+    "station visits": Case("GET", "stations:visits", ("station",), None, RUN_STATION_A1),
+    "station inspections": Case(
+        "GET", "stations:inspections", ("station",), None, RUN_STATION_A1
+    ),
+    "inspect GET": Case("GET", "stations:inspect", ("station",), None, RUN_STATION_A1),
+    "inspect POST": Case(
+        "POST", "stations:inspect", ("station",),
+        {"standard": "6+6", "inspected_on": "{today}", "item_{item}": "yes",
+         "item_{item_2}": "no", "note": "复查"},
+        ACT_STATION_A1,
+    ),
+    "qr": Case("GET", "stations:qr", ("station",), None, RUN_STATION_A1),
+    "qr_rotate": Case("POST", "stations:qr_rotate", ("station",), {}, ACT_STATION_A1),
+    "checklist GET": Case("GET", "stations:checklist", (), None, CONSOLE),
+    "checklist POST": Case(
+        "POST", "stations:checklist", (),
+        {"street": "{street_a}", "standard": "6+6", "text": "有急救药箱"}, CONFIGURE_STREET,
+    ),
+    "checklist_item": Case(
+        "POST", "stations:checklist_item", ("item",), {},
+        row("login", "403", "403", "403", "404", "404", "go", "go"),
+    ),
+    "merchant_home": Case("GET", "stations:merchant_home", (), None, MERCHANT_ONLY),
+    "merchant_station GET": Case(
+        "GET", "stations:merchant_station", ("corner",), None, MERCHANT_ONLY
+    ),
+    "merchant_station POST": Case(
+        "POST", "stations:merchant_station", ("corner",),
+        {"status": "suspended", "status_note": "装修", "services": ["water"], "hours": "24小时"},
+        MERCHANT_ACTS,
+    ),
+    "walk_in": Case(
+        "POST", "stations:walk_in", ("corner",),
+        {"people": "2", "note": "充电", "idempotency_key": "page-walk-in-0001"}, MERCHANT_ACTS,
+    ),
 }  # fmt: skip
 
 
@@ -216,13 +299,59 @@ def shop_ids(world) -> dict:
     }
 
 
+def station_ids(world) -> dict:
+    """The station rows' objects, a holiday to remove and a photo to remove (files in a
+    temporary MEDIA_ROOT); ``jpeg`` makes a fresh upload for each request."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yizhan.stations import services
+
+    made = station_objects(world)
+    station, staff = made["station"], world.community_staff
+    today = timezone.localdate()
+    holiday = today + timedelta(days=5)
+    services.station_exception_set(station=station, day=holiday, closed=True, actor=staff)
+    photo = services.station_photo_add(station=station, upload=_jpeg(), actor=staff)
+    return {
+        "street_a": world.street_a.code,
+        "station": station.pk,
+        "corner": made["corner"].pk,
+        "token": services.qr_token(made["corner"]),
+        "item": made["checklist_item"].pk,
+        "item_2": made["checklist_item_2"].pk,
+        "photo": photo.pk,
+        "today": today.isoformat(),
+        "tomorrow": (today + timedelta(days=1)).isoformat(),
+        "holiday": holiday.isoformat(),
+        "jpeg": _jpeg,
+    }
+
+
+def _jpeg():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, format="JPEG")
+    return SimpleUploadedFile("door.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
 def fill(body, ids):
+    """Placeholders in values (and in keys, ``item_{item}``); a callable id makes the value."""
     if body is None:
         return None
-    return {
-        k: (str(ids[v[1:-1]]) if isinstance(v, str) and v[1:-1] in ids else v)
-        for k, v in body.items()
-    }
+
+    def value(v):
+        if not (isinstance(v, str) and v[1:-1] in ids):
+            return v
+        found = ids[v[1:-1]]
+        return found() if callable(found) else str(found)
+
+    return {k.format(**ids) if "{" in k else k: value(v) for k, v in body.items()}
 
 
 def check(response, outcome: str):
@@ -242,11 +371,14 @@ def check(response, outcome: str):
 
 @pytest.mark.parametrize("role_index, role", list(enumerate(MATRIX_ROLES)))
 @pytest.mark.parametrize("name", list(CASES))
-def test_page_matrix(world, ids, name, role_index, role):
+def test_page_matrix(world, ids, name, role_index, role, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # photos uploaded by the station rows
     case = CASES[name]
     outcome = case.expect.split()[role_index]
     if case.name.startswith(("points:", "rewards:")):
         ids = {**ids, **shop_ids(world)}
+    if case.name.startswith("stations:"):
+        ids = {**ids, **station_ids(world)}
     client = client_for(world.account(role))
     url = reverse(case.name, args=[ids[a] for a in case.args])
     before = snapshot()

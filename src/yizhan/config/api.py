@@ -34,7 +34,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Riders (小哥) in community governance: areas, registration (社区报到), posts, teams, "
-        "points and the points shop (积分超市). Writes a phone may repeat take an "
+        "points and the points shop (积分超市), stations and caring corners with the nearby "
+        "search (一刻钟服务圈), check-ins and inspections. Writes a phone may repeat take an "
         "Idempotency-Key header. "
         "Errors: {code, message, detail}. Lists are paginated with page and page_size."
     ),
@@ -116,11 +117,13 @@ def _mount() -> None:
     from yizhan.people.api import router as people_router
     from yizhan.points.api import router as points_router
     from yizhan.rewards.api import router as rewards_router
+    from yizhan.stations.api import router as stations_router
 
     api.add_router("/", areas_router)
     api.add_router("/", people_router)
     api.add_router("/", points_router)
     api.add_router("/", rewards_router)
+    api.add_router("/", stations_router)
 
 
 _mount()

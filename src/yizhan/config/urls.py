@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("yizhan.people.urls")),
     path("", include("yizhan.points.urls")),
     path("", include("yizhan.rewards.urls")),
+    path("", include("yizhan.stations.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only

@@ -125,6 +125,8 @@ def process_image(
     for name, side in sorted(sizes.items(), key=lambda item: -item[1]):
         copy = image.copy()
         copy.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        # Pillow's JPEG writer copies a source's ``comment`` from ``info`` by itself: forget all.
+        copy.info = {}
         out = io.BytesIO()
         # No exif=, icc_profile= or comment: nothing of the original's metadata is written.
         copy.save(out, "JPEG", quality=quality, optimize=False, progressive=True)

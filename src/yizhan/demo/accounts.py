@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
+from yizhan.demo import stations_plan as sp
 from yizhan.demo.data import DEMO_PASSWORD
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoAccount", "accounts_table"]
@@ -45,8 +46,8 @@ class DemoAccount:
 _ACCOUNT = {a.key: a for a in data.ACCOUNTS}
 _DEPARTMENT = {d.key: d for d in data.DEPARTMENTS}
 _GRID_WORKER_AREA = data.AREA_NAMES[_ACCOUNT["grid_worker"].area_code]
-_SHOP = next(s for s in pp.STATIONS if s.key == pp.SHOP_STATION).name
-_CORNER = next((s for s in pp.STATIONS if s.kind == "corner"), None)
+_SHOP = next(s for s in sp.STATIONS if s.key == pp.SHOP_STATION).name
+_CORNER = next((c for c in sp.build_corners().corners if c.merchant == "merchant"), None)
 _REQUESTER = _ACCOUNT["community_staff"].name
 
 
@@ -128,15 +129,15 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "爱心商户",
         "Caring merchant",
         (
-            f"店里的爱心角已登记（{_CORNER.name}）；维护服务和营业时间的页面即将上线"
+            f"在手机上打开 /merchant/，维护{_CORNER.name}的服务、营业时间和营业状态"
             if _CORNER
-            else "维护爱心角的服务和营业时间（驿站上线后）"
+            else "在手机上打开 /merchant/，维护店里爱心角的服务、营业时间和状态"
         ),
         (
-            f"Its caring corner is registered ({_CORNER.name}); keeping its services and hours "
-            "up to date comes next"
+            f"Keeps its caring corner ({_CORNER.name}) up to date on /merchant/ from a phone: "
+            "services, opening hours and status"
             if _CORNER
-            else "Keeps its caring corner up to date (once stations exist)"
+            else "Keeps its caring corner up to date on /merchant/ from a phone"
         ),
     ),
     _staff(

@@ -13,6 +13,8 @@ the riders' internal usernames and the pickup codes (set by the services) differ
 The points history is dated over the months before the load day (within its year): each award
 is made through ``points_award`` with the clock the services read (``timezone.now``) set to its
 moment, as the ledger tests do, so postings, season scores and the audit log carry real dates.
+The stations' visits (QR check-ins and walk-ins) and inspections are dated the same way, over
+the months before the load day (``stations_plan``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from yizhan.areas.services import area_create
 from yizhan.core.models import AuditEntry
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
+from yizhan.demo import stations_plan as sp
 from yizhan.demo.generate import DemoPlan, build_plan
 from yizhan.people.choices import ClaimStatus, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
@@ -68,8 +71,19 @@ from yizhan.rewards.services import (
     stock_change,
     window_create,
 )
-from yizhan.stations.models import Station
-from yizhan.stations.services import station_create
+from yizhan.stations import hours as hours_module
+from yizhan.stations.choices import StationKind, StationStatus, VisitKind
+from yizhan.stations.models import ChecklistItem, Inspection, Station, Visit
+from yizhan.stations.services import (
+    checklist_item_create,
+    inspection_record,
+    qr_token,
+    station_create,
+    station_exception_set,
+    station_update,
+    visit_check_in,
+    visit_walk_in,
+)
 
 
 class DemoModeOff(Exception):
@@ -97,6 +111,7 @@ class DemoContext:
     now: datetime = field(default_factory=timezone.now)
     points: pp.PointsPlan = field(default_factory=pp.build_points_plan)
     stations: dict[str, Station] = field(default_factory=dict)  # by StationSpec.key
+    checklist: list[ChecklistItem] = field(default_factory=list)  # in sp.CHECKLIST order
     awards: dict[str, ManualAward] = field(default_factory=dict)  # by idempotency key
     rewards: dict[str, Reward] = field(default_factory=dict)  # by name
     window: PriorityWindow | None = None
@@ -245,10 +260,24 @@ def load_teams(ctx: DemoContext) -> None:
         ctx.teams[spec.key] = team
 
 
+def load_merchants(ctx: DemoContext) -> None:
+    """Accounts for a few shops of 清远西街 that keep their caring corner up to date themselves
+    (no password: the demo's merchant log-in is the showcase account)."""
+    for spec in sp.build_corners().merchants:
+        ctx.accounts[spec.key] = account_create(
+            username=spec.username,
+            name=spec.name,
+            role="merchant",
+            area=ctx.areas[spec.community],
+            password=None,
+            actor=ctx.accounts[spec.created_by],
+        )
+
+
 def load_stations(ctx: DemoContext) -> None:
-    """清远西街小哥驿站, 西关社区党群服务站 and a merchant's 爱心角, registered by their
-    community's staff."""
-    for spec in pp.STATIONS:
+    """The 9 stations and the 137 caring corners (107 along 清远西街), registered by their
+    community's staff with their services, hours and hosts."""
+    for spec in sp.all_places():
         ctx.stations[spec.key] = station_create(
             name=spec.name,
             kind=spec.kind,
@@ -256,6 +285,14 @@ def load_stations(ctx: DemoContext) -> None:
             lat=spec.lat,
             lng=spec.lng,
             address=spec.address,
+            services=spec.services,
+            hours=spec.hours,
+            zones=list(spec.zones),
+            merchant=ctx.accounts[spec.merchant] if spec.merchant else None,
+            host_name=spec.host_name,
+            contact_name=spec.contact_name,
+            contact_phone=spec.contact_phone,
+            description=spec.description,
             actor=ctx.accounts[spec.created_by],
         )
 
@@ -417,6 +454,105 @@ def load_redemptions(ctx: DemoContext) -> None:
         ctx.redemptions[item.key] = redemption
 
 
+def _local(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def load_checklist(ctx: DemoContext) -> None:
+    """清远街道's "6+6" standard for its stations: six facilities and six services."""
+    street = ctx.areas[data.QINGYUAN]
+    for order, text in enumerate(sp.CHECKLIST, start=1):
+        ctx.checklist.append(
+            checklist_item_create(
+                street=street,
+                text=text,
+                standard=sp.STANDARD,
+                sort_order=order,
+                actor=ctx.accounts["street_admin"],
+            )
+        )
+
+
+def load_inspections(ctx: DemoContext) -> None:
+    """Each station inspected once against the "6+6" standard by its community's staff, in the
+    weeks before the load day; three fall short on one item each."""
+    today = timezone.localdate(ctx.now)
+    for number, plan in enumerate(sp.INSPECTIONS):
+        station = ctx.stations[plan.station]
+        failed = dict(plan.failed)
+        day = today - timedelta(days=plan.days_back)
+        with _clock(_local(day, 9 + number % 3, 30)):
+            inspection_record(
+                station=station,
+                results={item.pk: i not in failed for i, item in enumerate(ctx.checklist)},
+                standard=sp.STANDARD,
+                inspected_on=day,
+                note=plan.note,
+                notes={ctx.checklist[i].pk: note for i, note in failed.items()},
+                actor=ctx.staff_of(station.community.code),
+            )
+
+
+def load_visits(ctx: DemoContext) -> None:
+    """People served over the months before the load day, in order: riders scan the stations'
+    and corners' QR codes (once a day per place), and staff and host merchants record walk-ins,
+    each within the place's opening hours."""
+    today = timezone.localdate(ctx.now)
+    specs = {spec.key: spec for spec in sp.all_places()}
+    hours = {key: hours_module.parse_text(spec.hours) for key, spec in specs.items()}
+    tokens: dict[str, str] = {}
+    users: dict[str, User] = {}
+    planned = [
+        (sp.visit_moment(hours[v.station], today, v.days_back, v.u), number, v)
+        for number, v in enumerate(sp.build_activity().visits)
+    ]
+    for at, _number, visit in sorted(planned, key=lambda item: item[:2]):
+        station = ctx.stations[visit.station]
+        with _clock(at):
+            if visit.rider is not None:
+                if visit.rider not in users:
+                    users[visit.rider] = ctx.user_of(visit.rider)
+                if visit.station not in tokens:
+                    tokens[visit.station] = qr_token(station)
+                visit_check_in(
+                    station=station,
+                    token=tokens[visit.station],
+                    user=users[visit.rider],
+                    idempotency_key=visit.key,
+                )
+            else:
+                visit_walk_in(
+                    station=station,
+                    people=visit.people,
+                    note=visit.note,
+                    actor=ctx.accounts[visit.recorded_by],
+                    idempotency_key=visit.key,
+                )
+
+
+def load_station_changes(ctx: DemoContext) -> None:
+    """What hosts and staff changed since: two shops close for a day in the coming week (their
+    merchants set it), and one corner off the demonstration street is closed for renovation."""
+    today = timezone.localdate(ctx.now)
+    activity = sp.build_activity()
+    hosts = {spec.key: spec.merchant for spec in sp.all_places()}
+    for plan in activity.exceptions:
+        ctx.stations[plan.station] = station_exception_set(
+            station=ctx.stations[plan.station],
+            day=today + timedelta(days=plan.days_ahead),
+            closed=True,
+            actor=ctx.accounts[hosts[plan.station]],
+        )
+    for plan in activity.suspensions:
+        station = ctx.stations[plan.station]
+        ctx.stations[plan.station] = station_update(
+            station=station,
+            status=StationStatus.SUSPENDED,
+            status_note=plan.note,
+            actor=ctx.staff_of(station.community.code),
+        )
+
+
 Step = Callable[[DemoContext], None]
 
 #: The demo, in order. Append a step to extend it (reports, events …).
@@ -428,11 +564,16 @@ STEPS: list[Step] = [
     load_riders,
     load_claims,
     load_teams,
+    load_merchants,
     load_stations,
     load_points_rules,
     load_ledger,
     load_shop,
     load_redemptions,
+    load_checklist,
+    load_inspections,
+    load_visits,
+    load_station_changes,
 ]
 
 
@@ -487,6 +628,29 @@ def demo_counts() -> dict[str, int]:
         "accounts": User.objects.filter(area_code__startswith=code).exclude(role="rider").count(),
         "audit_entries": AuditEntry.objects.filter(area_code__startswith=code).count(),
         **_points_counts(code),
+        **_stations_counts(code),
+    }
+
+
+def _stations_counts(code: str) -> dict[str, int]:
+    stations = Station.objects.filter(area_code__startswith=code)
+    corners = stations.filter(kind=StationKind.CORNER)
+    visits = Visit.objects.filter(area_code__startswith=code)
+    on_street = [
+        point
+        for point in corners.values_list("lng", "lat")
+        if sp.distance_to_street_m(*point) <= sp.STREET_WIDTH_M
+    ]
+    return {
+        "stations": stations.exclude(kind=StationKind.CORNER).count(),
+        "corners": corners.count(),
+        "corners_on_street": len(on_street),
+        "corners_suspended": corners.filter(status=StationStatus.SUSPENDED).count(),
+        "checklist_items": ChecklistItem.objects.filter(area_code__startswith=code).count(),
+        "inspections": Inspection.objects.filter(area_code__startswith=code).count(),
+        "check_ins": visits.filter(kind=VisitKind.SCAN).count(),
+        "walk_ins": visits.filter(kind=VisitKind.WALK_IN).count(),
+        "people_served": visits.aggregate(n=Sum("people"))["n"] or 0,
     }
 
 
@@ -497,7 +661,6 @@ def _points_counts(code: str) -> dict[str, int]:
     stock = Stock.objects.filter(area_code__startswith=code).aggregate(n=Sum("available"))
     redemptions = Redemption.objects.filter(area_code__startswith=code)
     return {
-        "stations": Station.objects.filter(area_code__startswith=code).count(),
         "earning_rules": EarningRule.objects.filter(area_code__startswith=code).count(),
         "postings": postings.count(),
         "points_awarded": awarded - (reversed_.aggregate(n=Sum("amount"))["n"] or 0),

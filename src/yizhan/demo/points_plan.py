@@ -1,4 +1,4 @@
-"""The demo's stations, points rules, ledger history and points shop (积分超市).
+"""The demo's points rules, ledger history and points shop (积分超市).
 
 The story follows the newspaper (see the design notes): 清远街道 held its first points exchange
 (首次积分兑换) at 清远西街社区小哥驿站 for the top 15 riders of its ranking; the leader had 109
@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
-from yizhan.demo import data
+from yizhan.demo import data, stations_plan
 from yizhan.demo.generate import build_plan
 
 #: Seed of the points plan (drawn apart from the riders, so the riders stay as they were).
@@ -28,64 +28,9 @@ HISTORY_DAYS = 120
 
 # --- stations ----------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class StationSpec:
-    key: str
-    name: str
-    kind: str
-    community: str
-    lng: float
-    lat: float
-    address: str
-    created_by: str  # account key
-
-
-def _merchant_corner() -> list[StationSpec]:
-    """老刘刀削面馆's 爱心角 on 清远西街's food street, when the demo has that merchant."""
-    merchant = next((a for a in data.ACCOUNTS if a.key == "merchant"), None)
-    if merchant is None:
-        return []
-    return [
-        StationSpec(
-            "corner",
-            f"{merchant.name}爱心角",
-            "corner",
-            merchant.area_code,
-            113.2776,
-            40.0948,
-            "清远西街西段美食街（歇脚、热饭、手机充电、饮水）",
-            created_by=data.COMMUNITY_STAFF[merchant.area_code],
-        )
-    ]
-
-
-STATIONS: list[StationSpec] = [
-    StationSpec(
-        "xijie",
-        "清远西街小哥驿站",
-        "rider_station",
-        data.QYXJ,
-        113.2826,
-        40.0952,
-        "清远西街社区党群服务站一层（党建、学习、工作、休息、补给五大功能区）",
-        created_by="community_staff",
-    ),
-    StationSpec(
-        "xiguan",
-        "西关社区党群服务站",
-        "party_service",
-        data.XIGUAN,
-        113.2805,
-        40.0895,
-        "西关南街社区服务中心",
-        created_by="xiguan_staff",
-    ),
-    *_merchant_corner(),
-]
-
-#: Where the points shop hands rewards out.
-SHOP_STATION = "xijie"
+#: Where the points shop hands rewards out: 清远西街小哥驿站 (``stations_plan`` holds the
+#: stations and caring corners; the shop also stocks a little at its "xiguan" station).
+SHOP_STATION = stations_plan.SHOP_STATION
 
 
 # --- earning rules -------------------------------------------------------------------------------

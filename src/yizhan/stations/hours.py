@@ -21,6 +21,7 @@ and yesterday; :func:`status_at` also says when the place next opens or closes.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -203,6 +204,8 @@ def parse_json(data: Any) -> Hours:
         if not isinstance(week_data, dict):
             raise _invalid(_("A weekly schedule maps days 1 (Monday) to 7 (Sunday) to periods."))
         for key, value in week_data.items():
+            if isinstance(key, int) and not isinstance(key, bool):
+                key = str(key)  # a Python caller's {1: [...]}; JSON keys are text
             if key not in {"1", "2", "3", "4", "5", "6", "7"}:
                 raise _invalid(
                     _("%(day)s is not a day: use 1 (Monday) to 7 (Sunday).")
@@ -229,11 +232,18 @@ def _parse_exceptions_json(value: Any) -> dict[date, tuple[Interval, ...]]:
     return result
 
 
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
 def parse_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
+    # 2026-10-01, and as a spreadsheet may write it: 2026-10-1, 2026/10/01, 2026年10月1日.
+    match = _DATE.match(unicodedata.normalize("NFKC", str(value)).strip())
     try:
-        return date.fromisoformat(str(value).strip())
+        if match is None:
+            raise ValueError
+        return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         raise _invalid(
             _("%(value)s is not a date: write it as 2026-10-01.") % {"value": str(value)[:20]}
@@ -252,8 +262,13 @@ def from_column(data: Any) -> Hours:
 
 _ALWAYS_WORDS = re.compile(r"^(24\s*小时|24\s*h|24/7|全天候?|全天24小时|always|24 hours)$", re.I)
 _TIME_RANGE = re.compile(
-    r"(\d{1,2}[:：]\d{2})\s*(?:[-~–—至到]|to)\s*(?:次日)?\s*(\d{1,2}[:：]\d{2})", re.I
+    r"(?<!\d)(\d{1,2}[:：]\d{2})\s*(?:[-~–—‐‑−〜至到]|to)\s*(?:次日)?\s*(\d{1,2}[:：]\d{2})",
+    re.I,
 )
+#: What may stand between two periods of the same days, or before the first (``和``: "and").
+_BETWEEN = re.compile(r"^[,，、/和及&\s]*$")
+#: A clause's closing words for a whole day: ``周一至周五 24小时``.
+_WHOLE_DAY = re.compile(r"(24\s*小时|24\s*h(?:ours)?|全天)\s*$", re.I)
 _CLOSED_WORDS = re.compile(r"(休息|闭馆|关闭|不营业|closed)", re.I)
 _DAY_WORDS = [
     (re.compile(r"每天|每日|天天|全周|daily|every\s*day", re.I), "1-7"),
@@ -263,7 +278,7 @@ _DAY_WORDS = [
 _ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "七": 7}
 _EN_DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _DAY_TOKEN = re.compile(
-    r"^(?:(?:周|星期|礼拜)([一二三四五六日天七])|([1-7])|(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?)$",
+    r"^(?:(?:周|星期|礼拜)?([一二三四五六日天七])|([1-7])|(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?)$",
     re.I,
 )
 
@@ -283,12 +298,14 @@ def _day(token: str) -> int:
 
 
 def _days(spec: str) -> list[int]:
-    spec = spec.strip().rstrip(":：")
+    spec = spec.strip().strip(",，、/&:：").strip()
     if not spec:
         return list(range(1, 8))
     for pattern, replacement in _DAY_WORDS:
         spec = pattern.sub(replacement, spec)
     spec = re.sub(r"\s*([至到~\-–—])\s*", r"\1", spec)
+    # 周六日, 周六周日, 周一三五: one day after another with nothing between.
+    spec = re.sub(r"(?<=[一二三四五六日天七])(?=(?:周|星期|礼拜)?[一二三四五六日天七])", ",", spec)
     days: list[int] = []
     for part in re.split(r"[,，、/和及&\s]+", spec):
         if not part:
@@ -306,6 +323,8 @@ def _days(spec: str) -> list[int]:
                 day = day % 7 + 1
         else:
             raise _invalid(_("%(value)s is not a day of the week.") % {"value": part[:20]})
+    if not days:  # only words such as 和: the periods would silently apply to no day
+        raise _invalid(_("%(value)s is not a day of the week.") % {"value": spec[:20]})
     return days
 
 
@@ -321,7 +340,8 @@ def parse_text(text: Any) -> Hours:
         return NOT_SET
     if not isinstance(text, str):
         raise _invalid(_("Opening hours must be text such as 周一至周五 08:00-20:00."))
-    text = text.strip()
+    # Full-width digits and punctuation (０８：００－２０：００，；～) as typed on a phone.
+    text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         return NOT_SET
     if _ALWAYS_WORDS.match(text):
@@ -329,34 +349,48 @@ def parse_text(text: Any) -> Hours:
     week: list[tuple[Interval, ...]] = [()] * 7
     for clause in re.split(r"[;；\n]+", text):
         clause = clause.strip()
-        if not clause:
-            continue
-        first = _TIME_RANGE.search(clause)
-        if first is None:
-            closed = _CLOSED_WORDS.search(clause)
-            if closed is not None:
-                for day in _days(clause[: closed.start()]):
-                    week[day - 1] = ()
-                continue
-            if _ALWAYS_WORDS.match(clause):
-                raise _invalid(_("Write 24小时 on its own for 24-hour opening."))
-            raise _invalid(
-                _("No opening period in %(value)s: write it as 周一至周五 08:00-20:00.")
-                % {"value": clause[:40]}
-            )
-        spans = [
-            (_minutes(m[1].replace("：", ":")), _minutes(m[2].replace("：", ":"), end=True))
-            for m in _TIME_RANGE.finditer(clause)
-        ]
-        rest = _TIME_RANGE.sub("", clause[first.start() :])
-        if re.sub(r"[,，、\s]+", "", rest):
-            raise _invalid(
-                _("Could not read %(value)s in the opening hours.") % {"value": rest.strip()[:20]}
-            )
-        checked = _check_day(spans)
-        for day in _days(clause[: first.start()]):
-            week[day - 1] = checked
+        if clause:
+            _read_clause(clause, week)
     return Hours(known=True, week=tuple(week))
+
+
+def _read_clause(clause: str, week: list[tuple[Interval, ...]]) -> None:
+    """One clause: day spec, periods, and maybe more day specs and periods after them
+    (``周一至周五 08:00-20:00，周六 09:00-12:00``); ``周日 休息`` closes days."""
+    found = list(_TIME_RANGE.finditer(clause))
+    if not found:
+        closed = _CLOSED_WORDS.search(clause)
+        if closed is not None:
+            for day in _days(clause[: closed.start()]):
+                week[day - 1] = ()
+            return
+        whole = _WHOLE_DAY.search(clause)
+        if whole is not None:
+            for day in _days(clause[: whole.start()]):
+                week[day - 1] = ((0, DAY),)
+            return
+        raise _invalid(
+            _("No opening period in %(value)s: write it as 周一至周五 08:00-20:00.")
+            % {"value": clause[:40]}
+        )
+    groups: list[tuple[str, list[Interval]]] = [(clause[: found[0].start()], [])]
+    for previous, match in zip([None, *found], found, strict=False):
+        between = clause[previous.end() : match.start()] if previous is not None else ""
+        if not _BETWEEN.match(between):
+            groups.append((between, []))  # text between two periods names the next days
+        groups[-1][1].append((_minutes(match[1]), _minutes(match[2], end=True)))
+    for spec, spans in groups:
+        checked = _check_day(spans)
+        for day in _days(spec):
+            week[day - 1] = checked
+    tail = clause[found[-1].end() :]
+    if not _BETWEEN.match(tail):
+        tail = tail.strip().lstrip(",，、")
+        if _TIME_RANGE.search(tail) is None and _CLOSED_WORDS.search(tail) is None:
+            raise _invalid(
+                _("Could not read %(value)s in the opening hours.") % {"value": tail[:20]}
+            )
+        _read_clause(tail, week)
 
 
 def _zh_group(days: list[int]) -> str:
@@ -404,27 +438,35 @@ def parse_exceptions_text(hours: Hours, text: Any) -> Hours:
         return hours
     if not isinstance(text, str):
         raise _invalid(_("Exceptions must be text such as 2026-10-01 休息."))
-    for clause in re.split(r"[;；\n]+", text):
+    for clause in re.split(r"[;\n]+", unicodedata.normalize("NFKC", text)):
         clause = clause.strip()
         if not clause:
             continue
-        head, _sep, rest = clause.partition(" ")
+        split = re.match(r"^(\S+?)(?:\s+|:\s*)(.*)$", clause)  # 2026-10-01 休息, 2026-10-01：休息
+        head, rest = split.groups() if split else (clause, "")
         day = parse_date(head)
-        rest = rest.strip()
-        if _CLOSED_WORDS.fullmatch(rest):
-            spans: tuple[Interval, ...] = ()
-        else:
-            found = list(_TIME_RANGE.finditer(rest))
-            if not found or re.sub(r"[,，、\s]+", "", _TIME_RANGE.sub("", rest)):
-                raise _invalid(
-                    _("Write an exception as 2026-10-01 休息 or 2026-10-02 10:00-16:00.")
-                )
-            spans = tuple(
-                (_minutes(m[1].replace("：", ":")), _minutes(m[2].replace("：", ":"), end=True))
-                for m in found
-            )
-        hours = hours.with_exception(day, spans)
+        if not rest.strip():
+            raise _invalid(_("Write an exception as 2026-10-01 休息 or 2026-10-02 10:00-16:00."))
+        hours = hours.with_exception(day, parse_periods(rest))
     return hours
+
+
+def parse_periods(value: Any) -> tuple[Interval, ...]:
+    """One day's periods, as text (``08:00-12:00,14:00-18:00``; ``休息``: closed; ``24小时``:
+    the whole day) or as JSON (``[["08:00", "12:00"]]``, or ``["08:00-12:00"]``)."""
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        value = ",".join(value)
+    if not isinstance(value, str):
+        return _spans(list(value) if isinstance(value, tuple) else value)
+    text = unicodedata.normalize("NFKC", value).strip()
+    if _CLOSED_WORDS.fullmatch(text):
+        return ()
+    if _ALWAYS_WORDS.fullmatch(text) or _WHOLE_DAY.fullmatch(text):
+        return ((0, DAY),)
+    found = list(_TIME_RANGE.finditer(text))
+    if not found or not _BETWEEN.match(_TIME_RANGE.sub(" ", text)):
+        raise _invalid(_("Write the periods as 08:00-12:00,14:00-18:00 (or 休息 for closed)."))
+    return _check_day([(_minutes(m[1]), _minutes(m[2], end=True)) for m in found])
 
 
 def week_table(hours: Hours) -> list[tuple[str, str]]:

@@ -15,11 +15,12 @@ fresh. Exact great-circle distances are computed in Python for the rows returned
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -28,9 +29,10 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yizhan.core.errors import ApplicationError
+from yizhan.core.errors import ApplicationError, Forbidden
 from yizhan.core.geo import (
     CRS,
+    EARTH_RADIUS_M,
     cell_ranges,
     check_point,
     from_wgs84,
@@ -39,7 +41,7 @@ from yizhan.core.geo import (
     parse_crs,
     to_wgs84,
 )
-from yizhan.core.permissions import Action, restrict
+from yizhan.core.permissions import Action, is_console_user, restrict, scope_code
 from yizhan.core.roles import Role
 from yizhan.stations import hours as hours_module
 from yizhan.stations.choices import MODE_RADIUS_M, NearbyMode, StationKind, StationStatus
@@ -74,6 +76,69 @@ def hosted_by(user: Any) -> QuerySet:
     return Station.objects.filter(merchant=user).select_related("community").order_by("name")
 
 
+def merchant_choices(user: Any, current: Any = None) -> QuerySet:
+    """Merchant accounts a console user may make a corner's host: those placed beneath the
+    user's area (every one for the operator), and the corner's current host."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    merchants = get_user_model().objects.filter(role=Role.MERCHANT, is_active=True)
+    code = scope_code(user)
+    if getattr(user, "is_superuser", False):
+        allowed = Q()
+    elif code:
+        allowed = Q(area_code__startswith=code)
+    else:
+        allowed = Q(pk__in=[])
+    if current is not None:
+        allowed |= Q(pk=getattr(current, "pk", current))
+    return merchants.filter(allowed).order_by("name", "pk")
+
+
+def filter_stations(
+    stations: QuerySet,
+    *,
+    q: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    community: str | None = None,
+) -> QuerySet:
+    """The console list's filters over an already scoped queryset (``community`` is a code)."""
+    from django.db.models import Q
+
+    if kind:
+        stations = stations.filter(kind=kind)
+    if status:
+        stations = stations.filter(status=status)
+    if community:
+        stations = stations.filter(area_code__startswith=community)
+    if q:
+        stations = stations.filter(
+            Q(name__icontains=q) | Q(address__icontains=q) | Q(host_name__icontains=q)
+        )
+    return stations
+
+
+def checklist_streets(user: Any) -> list:
+    """The streets whose station checklist a console user works with: the streets beneath their
+    area, or else the street their community (or grid) lies in."""
+    from yizhan.areas.choices import AreaLevel
+    from yizhan.areas.models import Area
+
+    if not is_console_user(user):
+        return []
+    streets = Area.objects.filter(level=AreaLevel.STREET).order_by("code")
+    if user.is_superuser:
+        return list(streets)
+    code = scope_code(user)
+    if not code:
+        return []
+    beneath = list(streets.filter(code__startswith=code))
+    # Codes are hierarchical (6 digits, then 3 a level): the street above is one of the prefixes.
+    above = [code[:n] for n in range(6, len(code) + 1, 3)]
+    return beneath or list(streets.filter(code__in=above))
+
+
 def service_labels(mask: int) -> list[tuple[str, str]]:
     """(code, label in the current language) of the services in ``mask``, in catalogue order."""
     english = (translation_language() or "").startswith("en")
@@ -105,6 +170,23 @@ def photos_of(station: Station) -> QuerySet:
 
 def checklist_of(street: Any, standard: str | None = None) -> QuerySet:
     qs = ChecklistItem.objects.filter(street=street, is_active=True)
+    if standard:
+        qs = qs.filter(standard=standard)
+    return qs.order_by("standard", "sort_order", "id")
+
+
+def checklist_for_user(
+    user: Any, street: Any, *, standard: str | None = None, include_inactive: bool = False
+) -> QuerySet:
+    """A street's checklist for the console staff who inspect there: those working within the
+    street (its communities and grids) or above it (district). Others get a 403."""
+    code = scope_code(user)
+    within = bool(code) and (code.startswith(street.code) or street.code.startswith(code))
+    if not is_console_user(user) or not (user.is_superuser or within):
+        raise Forbidden(_("This street's checklist is for its own staff."))
+    qs = ChecklistItem.objects.filter(street=street).select_related("street")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
     if standard:
         qs = qs.filter(standard=standard)
     return qs.order_by("standard", "sort_order", "id")
@@ -263,9 +345,9 @@ class NearbyStation:
     @cached_property
     def hours(self) -> hours_module.Hours:
         data = self.hours_json
-        if isinstance(data, str):
-            data = json.loads(data) if data else {}
-        return hours_module.from_column(data)
+        if not isinstance(data, str):
+            data = json.dumps(data, sort_keys=True)
+        return _parsed_hours(data)
 
     @property
     def is_open(self) -> bool:
@@ -295,6 +377,14 @@ class NearbyStation:
         return from_wgs84(self.lat, self.lng, self.crs)
 
 
+@lru_cache(maxsize=4096)
+def _parsed_hours(text: str) -> hours_module.Hours:
+    """Hours from the column's JSON text, parsed once per distinct schedule: "open now" tests
+    every candidate, and most places share a few schedules. (``Hours`` is never changed in
+    place: its ``with_…`` methods return copies.)"""
+    return hours_module.from_column(json.loads(text) if text else {})
+
+
 @dataclass
 class NearbyPage:
     items: list[NearbyStation]
@@ -318,10 +408,30 @@ _COLUMNS = (
 )
 
 
-def _search_sql(q: NearbyQuery, limit: int | None) -> tuple[str, list[Any]]:
+#: Rows read beyond a page: they show whether a row not read could still be nearer (``nearby``).
+_SPARE_ROWS = 4
+
+
+def _slack(q: NearbyQuery) -> float:
+    """How much larger, relatively, the flat distance the SQL orders by can be than the exact
+    one, for points within the search radius: ``flat <= exact * (1 + slack)``. It comes from
+    using the query's cos(latitude) for the whole circle; the worst case measured is about 40%
+    of this bound (0.006% at 3 km in Datong)."""
+    reach = q.radius_m * 1.01 / EARTH_RADIUS_M  # radians
+    lat = min(abs(q.lat) + math.degrees(reach), 89.0)
+    return math.tan(math.radians(lat)) * reach / 2 + reach * reach + 1e-9
+
+
+def _search_sql(
+    q: NearbyQuery, limit: int | None, reach_m: float | None = None
+) -> tuple[str, list[Any]]:
+    """The search statement; ``reach_m`` (exact metres) narrows the cut below the radius."""
     table = connection.ops.quote_name(Station._meta.db_table)
     cos_lat = max(math.cos(math.radians(q.lat)), 1e-6)
     radius_deg = q.radius_m / M_PER_DEG
+    cut_deg = radius_deg * max(1.01, 1 + _slack(q))
+    if reach_m is not None:
+        cut_deg = min(cut_deg, (reach_m * (1 + _slack(q)) + 1e-6) / M_PER_DEG)
     # The squared equirectangular distance, in degrees of latitude: exact enough to order by
     # and to cut at the radius (with 1% to spare; the exact test follows in Python).
     d2 = "((lat - %s) * (lat - %s) + (lng - %s) * (lng - %s) * %s)"
@@ -336,7 +446,7 @@ def _search_sql(q: NearbyQuery, limit: int | None) -> tuple[str, list[Any]]:
         where.append("kind IN (" + ", ".join(["%s"] * len(q.kinds)) + ")")
         params += list(q.kinds)
     where.append(f"{d2} <= %s")
-    params += [*d2_params, (radius_deg * 1.01) ** 2]
+    params += [*d2_params, cut_deg**2]
     sql = (
         f"SELECT {', '.join(_COLUMNS)}, {d2} AS d2 FROM {table} "
         f"WHERE {' AND '.join(where)} ORDER BY d2, id"
@@ -348,8 +458,8 @@ def _search_sql(q: NearbyQuery, limit: int | None) -> tuple[str, list[Any]]:
     return sql, all_params
 
 
-def _rows(q: NearbyQuery, limit: int | None) -> list[tuple]:
-    sql, params = _search_sql(q, limit)
+def _rows(q: NearbyQuery, limit: int | None, reach_m: float | None = None) -> list[tuple]:
+    sql, params = _search_sql(q, limit, reach_m)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -358,15 +468,22 @@ def _rows(q: NearbyQuery, limit: int | None) -> list[tuple]:
 def nearby(q: NearbyQuery) -> NearbyPage:
     """Open stations within ``q.radius_m`` of the point, nearest first, filtered and paged.
 
-    One SQL statement (two in the rare case that "open now" discards most of a long list).
+    One SQL statement; a second, bounded one in the rare cases that "open now" discards most
+    of the rows read, or that the rows beyond the page lie within centimetres of its last one
+    (the SQL orders by a flat distance, the page by the exact one: a row not read could be
+    nearer by the exact distance only if its flat distance is within ``_slack`` of it).
     """
     at = q.at or timezone.now()
     wanted = q.page * q.page_size + 1  # one more than the page: is there a next page?
-    limit = wanted if not q.open_now else wanted * 4 + 20
+    limit = wanted + _SPARE_ROWS if not q.open_now else wanted * 4 + 20
     rows = _rows(q, limit)
     found = _matches(q, rows, at, wanted)
-    if q.open_now and len(found) < wanted and len(rows) == limit:
-        found = _matches(q, _rows(q, None), at, wanted)
+    if len(rows) == limit:
+        # Every row not read has a flat distance >= the last row's: it is surely farther than
+        # ``horizon`` (the farthest result needed) unless that flat distance is within slack.
+        horizon = found[wanted - 1].distance_m if len(found) >= wanted else q.radius_m
+        if horizon * (1 + _slack(q)) >= math.sqrt(rows[-1][10]) * M_PER_DEG:
+            found = _matches(q, _rows(q, None, reach_m=horizon), at, wanted)
     start = (q.page - 1) * q.page_size
     items = found[start : start + q.page_size]
     return NearbyPage(
@@ -379,19 +496,36 @@ def nearby(q: NearbyQuery) -> NearbyPage:
 
 
 def _matches(q: NearbyQuery, rows: list[tuple], at: datetime, wanted: int) -> list[NearbyStation]:
+    """The first ``wanted`` rows within the radius (and open, if asked) by the exact distance,
+    then id: the SQL's flat order can differ from it by centimetres.
+
+    Rows come in flat order, so every row after the current one is at least its flat distance
+    / (1 + slack) away: a row already measured that is nearer than that is next for sure. The
+    exact distance is computed for a few rows beyond the last one needed, not for all.
+    """
+    slack = 1 + _slack(q)
+    waiting: list[tuple[float, int, tuple]] = []  # measured, not yet surely next; a heap
     found: list[NearbyStation] = []
-    for row in rows:
-        distance = haversine_m(q.lat, q.lng, row[4], row[5])
-        if distance > q.radius_m:
-            continue
+
+    def take(distance: float, row: tuple) -> bool:
         result = NearbyStation(*row[:10], distance_m=distance, at=at, crs=q.crs)
-        if q.open_now and not result.is_open:
-            continue
-        found.append(result)
-        if len(found) >= wanted:
+        if not q.open_now or result.is_open:
+            found.append(result)
+        return len(found) >= wanted
+
+    for row in rows:
+        floor = math.sqrt(row[10]) * M_PER_DEG / slack
+        while waiting and waiting[0][0] < floor:
+            distance, _id, ready = heapq.heappop(waiting)
+            if take(distance, ready):
+                return found
+        distance = haversine_m(q.lat, q.lng, row[4], row[5])
+        if distance <= q.radius_m:
+            heapq.heappush(waiting, (distance, row[0], row))
+    while waiting:
+        distance, _id, ready = heapq.heappop(waiting)
+        if take(distance, ready):
             break
-    # The SQL order is by the equirectangular distance; re-sort the few by the exact one.
-    found.sort(key=lambda s: (s.distance_m, s.id))
     return found
 
 

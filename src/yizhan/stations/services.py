@@ -13,13 +13,14 @@ import hashlib
 import hmac
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,19 +79,37 @@ _CATALOGUE_TTL = 60
 
 def catalogue() -> list[tuple[str, int, str, str, bool]]:
     """(code, bit, name, name_en, active) of every catalogue entry, in display order; cached."""
-    rows = cache.get(_CATALOGUE_KEY)
+    changing = getattr(connection, _CATALOGUE_CHANGING, False)
+    if changing and not connection.in_atomic_block:
+        # The transaction that changed the catalogue has ended (committed or rolled back).
+        changing = False
+        setattr(connection, _CATALOGUE_CHANGING, False)
+    rows = None if changing else cache.get(_CATALOGUE_KEY)
     if rows is None:
         rows = list(
             ServiceItem.objects.order_by("sort_order", "bit").values_list(
                 "code", "bit", "name", "name_en", "is_active"
             )
         )
-        cache.set(_CATALOGUE_KEY, rows, _CATALOGUE_TTL)
+        if not changing:
+            cache.set(_CATALOGUE_KEY, rows, _CATALOGUE_TTL)
     return rows
 
 
+#: Set on the connection while its open transaction has changed the catalogue: until it ends,
+#: that connection reads the catalogue from the database (it sees its own change, the shared
+#: cache does not) and never caches what it read (the change may still be rolled back).
+_CATALOGUE_CHANGING = "stations_catalogue_changing"
+
+
 def _catalogue_changed() -> None:
-    transaction.on_commit(lambda: cache.delete(_CATALOGUE_KEY))
+    setattr(connection, _CATALOGUE_CHANGING, True)
+
+    def committed() -> None:
+        setattr(connection, _CATALOGUE_CHANGING, False)
+        cache.delete(_CATALOGUE_KEY)
+
+    transaction.on_commit(committed)
 
 
 def services_mask(codes: Iterable[Any] | str | None, *, field: str = "services") -> int:
@@ -100,18 +119,20 @@ def services_mask(codes: Iterable[Any] | str | None, *, field: str = "services")
     """
     if codes is None:
         return 0
-    if isinstance(codes, str):
-        codes = [c for c in re.split(r"[,，、;；/\s]+", codes) if c]
     by_name: dict[str, int] = {}
     for code, bit, name, name_en, active in catalogue():
         if active:
-            for key in (code, name, name_en.lower()):
+            for key in (code, name, name.lower(), name_en.lower()):
                 by_name[key] = bit
+    if isinstance(codes, str):
+        codes = _service_words(codes, by_name)
+    elif isinstance(codes, dict) or not isinstance(codes, Iterable):
+        codes = [codes]
     mask = 0
     for code in codes:
-        text = code.strip() if isinstance(code, str) else code
-        bit = by_name.get(text.lower() if isinstance(text, str) and text.isascii() else text)
-        if not isinstance(text, str) or bit is None:
+        text = code.strip() if isinstance(code, str) else None
+        bit = by_name.get(text.lower() if text is not None and text.isascii() else text)
+        if text is None or bit is None:
             raise ApplicationError(
                 _("%(value)s is not a service of the catalogue.") % {"value": str(code)[:40]},
                 code="unknown_service",
@@ -119,6 +140,26 @@ def services_mask(codes: Iterable[Any] | str | None, *, field: str = "services")
             )
         mask |= 1 << bit
     return mask
+
+
+def _service_words(text: str, by_name: dict[str, int]) -> list[str]:
+    """Split text at punctuation and spaces, keeping names with spaces whole (Tyre inflation)."""
+    words: list[str] = []
+    for part in re.split(r"[,，、;；/]+", text):
+        pieces = part.split()
+        start = 0
+        while start < len(pieces):
+            end = next(
+                (
+                    end
+                    for end in range(len(pieces), start, -1)
+                    if " ".join(pieces[start:end]).lower() in by_name
+                ),
+                start + 1,
+            )
+            words.append(" ".join(pieces[start:end]))
+            start = end
+    return words
 
 
 def service_codes(mask: int) -> list[str]:
@@ -157,7 +198,7 @@ def service_item_create(
             _("The catalogue is full (%(n)s services).") % {"n": MAX_SERVICE_BITS}
         )
     item = ServiceItem.objects.create(
-        code=code, name=name, name_en=name_en, bit=bit, sort_order=sort_order
+        code=code, name=name, name_en=name_en, bit=bit, sort_order=_order(sort_order)
     )
     log_action(actor=actor, action="service_item.created", target=item, data={"code": code})
     _catalogue_changed()
@@ -185,12 +226,14 @@ def service_item_update(
             raise ApplicationError(_("Give the service an English name."), field="name_en")
         changes["name_en"] = name_en.strip()
     if sort_order is not None:
-        changes["sort_order"] = sort_order
+        changes["sort_order"] = _order(sort_order)
     if is_active is not None:
         changes["is_active"] = bool(is_active)
+    if not changes:
+        return item
     for name_, value in changes.items():
         setattr(item, name_, value)
-    item.save(update_fields=list(changes) or None)
+    item.save(update_fields=list(changes))
     log_action(actor=actor, action="service_item.updated", target=item, data=changes)
     _catalogue_changed()
     return item
@@ -208,6 +251,15 @@ def _text(value: Any, *, field: str, limit: int, required: bool = False, message
     if len(text) > limit:
         raise ApplicationError(_("At most %(n)s characters, please.") % {"n": limit}, field=field)
     return text
+
+
+def _order(value: Any) -> int:
+    """A position in a list: a whole number from 0 (the column is a small unsigned integer)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 32767:
+        raise ApplicationError(
+            _("The order must be a whole number from 0 to 32767."), field="sort_order"
+        )
+    return value
 
 
 def _kind(kind: Any) -> str:
@@ -231,15 +283,10 @@ def _zones(zones: Any) -> list[str]:
         zones = [z for z in re.split(r"[,，、;；/\s]+", zones) if z]
     if not isinstance(zones, list | tuple):
         raise ApplicationError(_("Functional zones must be a list."), field="zones")
-    labels = {str(label).split(" ")[0]: value for value, label in FunctionalZone.choices}
+    names = _zone_names()
     result = []
     for zone in zones:
-        value = zone if zone in FunctionalZone.values else labels.get(str(zone))
-        if value is None:
-            # Chinese labels as in a spreadsheet: 党建, 学习 …
-            value = next(
-                (v for v, label in FunctionalZone.choices if f"({zone})" in str(label)), None
-            )
+        value = names.get(zone.strip().lower()) if isinstance(zone, str) else None
         if value is None:
             raise ApplicationError(
                 _("%(value)s is not a functional zone.") % {"value": str(zone)[:20]},
@@ -248,6 +295,22 @@ def _zones(zones: Any) -> list[str]:
         if value not in result:
             result.append(value)
     return result
+
+
+def _zone_names() -> dict[str, str]:
+    """Every way to name a zone, in any language: party, Party building, 党建, 党建区, and the
+    label of the current language."""
+    from django.utils import translation
+
+    names: dict[str, str] = {}
+    for value, label in FunctionalZone.choices:
+        with translation.override(None):
+            msgid = str(label)  # "Party building (党建)"
+        english, _sep, chinese = msgid.partition(" (")
+        chinese = chinese.rstrip(")")
+        for name in (value, english, english.split(" ")[0], chinese, f"{chinese}区", str(label)):
+            names[name.lower()] = value
+    return names
 
 
 def _phone(value: Any) -> str:
@@ -313,6 +376,22 @@ def _check_unique_ref(ref: str, exclude: int | None = None) -> None:
         )
 
 
+@contextmanager
+def _ref_kept_unique(ref: str) -> Iterator[None]:
+    """Two writers giving one new reference at once pass the check above together; the unique
+    index then refuses the second, which is the same 409, not a 500."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if ref and Station.objects.filter(ref=ref).exists():
+            raise Conflict(
+                _("Another station already has the reference %(ref)s.") % {"ref": ref},
+                field="ref",
+            ) from None
+        raise
+
+
 # --- stations ----------------------------------------------------------------------------------
 
 
@@ -352,7 +431,7 @@ def station_create(
     lat, lng, grid = place(community, lat, lng, crs)
     ref = _ref(ref)
     _check_unique_ref(ref)
-    station = Station.objects.create(
+    station = Station(
         ref=ref,
         name=name,
         kind=_kind(kind),
@@ -373,6 +452,8 @@ def station_create(
         zones=_zones(zones),
         hours=_hours(hours),
     )
+    with _ref_kept_unique(ref):
+        station.save(force_insert=True)
     log_action(actor=actor, action="station.created", target=station, data={"name": name})
     return station
 
@@ -428,8 +509,7 @@ def station_update(*, station: Station, actor: Any, **changes: Any) -> Station:
             values["ref"] = _ref(value)
             _check_unique_ref(values["ref"], exclude=station.pk)
         elif name_ == "location":
-            lat, lng, crs = value
-            lat, lng, grid = place(station.community, lat, lng, crs)
+            lat, lng, grid = place(station.community, *_location(value))
             values.update(
                 lat=lat,
                 lng=lng,
@@ -445,7 +525,8 @@ def station_update(*, station: Station, actor: Any, **changes: Any) -> Station:
             setattr(station, name_, value)
     if not before:
         return station
-    station.save(update_fields=[*before, "updated_at"])
+    with _ref_kept_unique(values.get("ref", "")):
+        station.save(update_fields=[*before, "updated_at"])
     log_action(
         actor=actor,
         action="station.updated",
@@ -457,6 +538,17 @@ def station_update(*, station: Station, actor: Any, **changes: Any) -> Station:
         },
     )
     return station
+
+
+def _location(value: Any) -> tuple[Any, Any, Any]:
+    """``(lat, lng)``, ``(lat, lng, crs)`` or ``{"lat", "lng", "crs"}`` as (lat, lng, crs)."""
+    if isinstance(value, dict):
+        value = (value.get("lat"), value.get("lng"), value.get("crs") or "wgs84")
+    if isinstance(value, list | tuple) and len(value) in (2, 3):
+        return (value[0], value[1], value[2] if len(value) == 3 else "wgs84")
+    raise ApplicationError(
+        _("Give the location as latitude and longitude."), code="invalid_location", field="location"
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -480,19 +572,15 @@ def station_exception_set(
         )
     if closed:
         spans: tuple = ()
+    elif periods in (None, "", [], ()):
+        raise ApplicationError(
+            _("Give the opening periods of that day (08:00-12:00) or mark it closed."),
+            code="invalid_hours",
+            field="periods",
+        )
     else:
-        parsed = hours_module.parse_text(periods if isinstance(periods, str) else "")
-        if isinstance(periods, list):
-            parsed = hours_module.parse_json({"week": {"1": periods}})
-        spans = parsed.week[0] if parsed.known and not parsed.always else ()
-        if parsed.always:
-            spans = ((0, hours_module.DAY),)
-        if not spans:
-            raise ApplicationError(
-                _("Give the opening periods of that day (08:00-12:00) or mark it closed."),
-                code="invalid_hours",
-                field="periods",
-            )
+        # "08:00-12:00,14:00-18:00", [["08:00", "12:00"]], ["08:00-12:00"]; "休息": closed.
+        spans = hours_module.parse_periods(periods)
     current = station.opening_hours.without_exceptions_before(today)
     station.hours = current.with_exception(day, spans).to_json()
     station.save(update_fields=["hours", "updated_at"])
@@ -549,18 +637,20 @@ def station_photo_add(
         height=processed.height,
         uploaded_by=actor,
     )
-    photo.image.save(f"s{station.pk}.jpg", processed.files["display"], save=False)
-    photo.thumbnail.save(f"s{station.pk}-thumb.jpg", processed.files["thumb"], save=False)
     try:
+        photo.image.save(f"s{station.pk}.jpg", processed.files["display"], save=False)
+        photo.thumbnail.save(f"s{station.pk}-thumb.jpg", processed.files["thumb"], save=False)
         with transaction.atomic():
             photo.save()
             log_action(
                 actor=actor, action="station.photo_added", target=station, data={"photo": photo.pk}
             )
     except BaseException:
-        # Files are not transactional: do not leave them behind when the row is not written.
-        photo.image.storage.delete(photo.image.name)
-        photo.thumbnail.storage.delete(photo.thumbnail.name)
+        # Files are not transactional: do not leave them behind when the row is not written
+        # (nor the first file when writing the second failed).
+        for stored in (photo.image, photo.thumbnail):
+            if stored.name:
+                stored.storage.delete(stored.name)
         raise
     return photo
 
@@ -615,17 +705,13 @@ def visit_period(at: datetime) -> int:
     return math.floor(local_seconds / (hours * 3600))
 
 
-def visit_check_in(*, station: Station, token: Any, user: Any, idempotency_key: str) -> Visit:
-    """A rider scanned the station's code: one visit per rider, station and period.
-
-    Returns the visit; ``visit.already`` is True when the rider had already checked in this
-    period (a second scan finds the first visit, nothing new is counted).
-    """
-    if not is_authenticated(user):
-        raise Unauthenticated(_("Please log in first."))
-    if user.role != Role.RIDER:
-        raise Forbidden(_("Only riders check in at a station."), code="not_a_rider")
-    if not isinstance(token, str) or not hmac.compare_digest(token, qr_token(station)):
+def qr_check(*, station: Station, token: Any) -> None:
+    """Raise unless ``token`` is the station's current code and check-ins are open there
+    (the scan page calls it before it shows a button; :func:`visit_check_in` calls it too)."""
+    # Bytes: compare_digest refuses str with non-ASCII characters (a mangled link may carry them).
+    if not isinstance(token, str) or not hmac.compare_digest(
+        token.encode(), qr_token(station).encode()
+    ):
         raise ApplicationError(
             _("This QR code is not valid (it may have been replaced): scan the one on display."),
             code="invalid_qr",
@@ -636,6 +722,19 @@ def visit_check_in(*, station: Station, token: Any, user: Any, idempotency_key: 
             _("%(name)s is suspended at the moment: check-ins are closed.") % {"name": station},
             code="station_suspended",
         )
+
+
+def visit_check_in(*, station: Station, token: Any, user: Any, idempotency_key: str) -> Visit:
+    """A rider scanned the station's code: one visit per rider, station and period.
+
+    Returns the visit; ``visit.already`` is True when the rider had already checked in this
+    period (a second scan finds the first visit, nothing new is counted).
+    """
+    if not is_authenticated(user):
+        raise Unauthenticated(_("Please log in first."))
+    if user.role != Role.RIDER:
+        raise Forbidden(_("Only riders check in at a station."), code="not_a_rider")
+    qr_check(station=station, token=token)
 
     def work() -> Visit:
         now = timezone.now()
@@ -661,13 +760,18 @@ def visit_check_in(*, station: Station, token: Any, user: Any, idempotency_key: 
         visit.already = False
         return visit
 
-    return run_once(
+    visit = run_once(
         scope="stations.check_in",
         key=idempotency_key,
         payload={"station": station.pk, "user": user.pk},
         model=Visit,
         work=work,
     )
+    if not hasattr(visit, "already"):
+        # A replayed request (the same key again) gets the visit read back from the database:
+        # this request counted nothing new, so for it the rider had already checked in.
+        visit.already = True
+    return visit
 
 
 def visit_walk_in(
@@ -732,7 +836,7 @@ def checklist_item_create(
         area_code=street.code,
         standard=standard,
         text=text,
-        sort_order=sort_order,
+        sort_order=_order(sort_order),
     )
     log_action(actor=actor, action="checklist.item_created", target=item, data={"text": text})
     return item
@@ -747,13 +851,26 @@ def checklist_item_update(
     if is_active is not None:
         changes["is_active"] = bool(is_active)
     if sort_order is not None:
-        changes["sort_order"] = sort_order
+        changes["sort_order"] = _order(sort_order)
     for name_, value in changes.items():
         setattr(item, name_, value)
     if changes:
         item.save(update_fields=list(changes))
         log_action(actor=actor, action="checklist.item_updated", target=item, data=changes)
     return item
+
+
+def _inspection_day(value: Any) -> date:
+    """A date (a date-time counts by its local day; text as 2026-05-01)."""
+    if isinstance(value, datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    try:
+        return hours_module.parse_date(value)
+    except ApplicationError:
+        raise ApplicationError(
+            _("%(value)s is not a date: write it as 2026-10-01.") % {"value": str(value)[:20]},
+            field="inspected_on",
+        ) from None
 
 
 def street_of_station(station: Station) -> Area:
@@ -793,7 +910,7 @@ def inspection_record(
     given: dict[int, bool] = {}
     for key, value in results.items():
         try:
-            item_id = int(key)
+            item_id = -1 if isinstance(key, bool | float) else int(key)
         except (TypeError, ValueError):
             item_id = -1
         if item_id not in items:
@@ -812,12 +929,14 @@ def inspection_record(
             field="results",
         )
     today = timezone.localdate()
-    inspected_on = inspected_on or today
+    inspected_on = _inspection_day(inspected_on) if inspected_on is not None else today
     if inspected_on > today or inspected_on < today - timedelta(days=366):
         raise ApplicationError(
             _("The inspection date must be within the past year."), field="inspected_on"
         )
     notes = notes or {}
+    if not isinstance(notes, dict):
+        raise ApplicationError(_("Notes must map checklist items to text."), field="notes")
     inspection = Inspection.objects.create(
         station=station,
         area_code=station.area_code,

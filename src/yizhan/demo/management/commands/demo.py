@@ -16,9 +16,13 @@ SUMMARY = (
     "{posts} 个岗位 posts · {claims_approved} 个已批准的认领 approved claims · "
     "{claims_pending} 个待审批 pending claims · {teams} 支服务队 teams\n"
     "{accounts} 个工作人员等账号 staff and other accounts · {departments} 个职能部门 department\n"
-    "{stations} 个驿站和爱心角 stations and caring corners · {earning_rules} 条积分规则 "
-    "earning rules\n"
-    "{riders_with_points} 名小哥有积分 riders with points · {postings} 笔积分流水 postings · "
+    "{stations} 个驿站 stations · {corners} 个爱心角 caring corners（示范街 {corners_on_street} 家 "
+    "on the demonstration street, {corners_suspended} 家暂停服务 suspended）· "
+    "{checklist_items} 项“6+6”标准 checklist items · {inspections} 次检查 inspections\n"
+    "{check_ins} 次扫码签到 check-ins · {walk_ins} 次到访登记 walk-in records · "
+    "共服务 {people_served} 人次 people served\n"
+    "{earning_rules} 条积分规则 earning rules · {riders_with_points} 名小哥有积分 riders with "
+    "points · {postings} 笔积分流水 postings · "
     "共奖励 {points_awarded} 分 points awarded · {awards_pending} 笔大额奖励待审批 "
     "large award awaiting approval\n"
     "积分超市 points shop: {rewards} 种奖品 rewards · {stock_available} 件可兑换 items in stock · "
@@ -35,8 +39,9 @@ LEADER = (
 
 class Command(BaseCommand):
     help = (
-        "Load the demo street 大同市平城区清远街道 (areas, staff, riders, posts, teams, stations, "
-        "points and the points shop) and print the demo accounts. Needs demo mode "
+        "Load the demo street 大同市平城区清远街道 (areas, staff, riders, posts, teams, stations "
+        "and caring corners with their visits and inspections, points and the points shop) and "
+        "print the demo accounts. Needs demo mode "
         "(YIZHAN_DEMO=1). Running it again changes nothing."
     )
 
