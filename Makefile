@@ -69,7 +69,7 @@ demo: venv ## Create the venv, migrate, load the demo street and serve it on htt
 	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) $(MANAGE) migrate --noinput -v 0
 	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) YIZHAN_DEMO=1 $(MANAGE) demo
 	@echo "Serving http://127.0.0.1:$(PORT)/ — press Ctrl-C to stop."
-	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) YIZHAN_DEMO=1 DEBUG=1 \
+	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) YIZHAN_DEMO=1 DEBUG=1 YIZHAN_JOBS_INPROCESS=1 \
 		$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: venv ## Run the test suite (SQLite, in parallel)

@@ -1,7 +1,16 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from tests.world import PASSWORD, build_world
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: cached rows (the station catalogue …) of an
+    earlier test's database must not leak into the next one."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.api.helpers import call, client_for
+from tests.stations.exchange_helpers import csv_file
+from tests.stations.exchange_helpers import row as sheet_row
 from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects, station_objects
 from yizhan.config.api import api
 from yizhan.core.models import AuditEntry, IdempotencyRecord
@@ -44,7 +46,9 @@ class Case:
     body: object
     expect: str  # one status per MATRIX_ROLES column
     headers: dict = field(default_factory=dict)
-    multipart: bool = False  # the body as form fields, plus a small JPEG as "file"
+    multipart: bool = False  # the body as form fields, plus a file as "file"
+    upload: str = "jpeg"  # which file: a small JPEG, or a one-row CSV of stations in A1
+    download: bool = False  # a 200 is a file download, not JSON
 
 
 def _row(*statuses: int) -> str:
@@ -279,6 +283,19 @@ CASES = {
          "services": ["water"], "hours": "每天 09:00-21:00"},
         _row(401, 403, 403, 403, 201, 403, 201, 201),
     ),
+    "GET /stations/export": Case(
+        "GET", "/api/v1/stations/export?format=csv&community={a1}", None,
+        _row(401, 403, 403, 403, 200, 200, 200, 200), download=True,
+    ),
+    "GET /stations/import-template": Case(
+        "GET", "/api/v1/stations/import-template?format=xlsx", None,
+        _row(401, 403, 403, 403, 200, 200, 200, 200), download=True,
+    ),
+    # A row in A1: another community's staff get the report with the row refused (400).
+    "POST /stations/import": Case(
+        "POST", "/api/v1/stations/import", {"keep_good_rows": "false"},
+        _row(401, 403, 403, 403, 200, 400, 200, 200), multipart=True, upload="stations_csv",
+    ),
     "GET /stations/{id}": Case("GET", "/api/v1/stations/{station}", None, _row(*[200] * 8)),
     "PATCH /stations/{id}": Case(
         "PATCH", "/api/v1/stations/{corner}", {"hours": "每天 07:00-23:00"},
@@ -393,6 +410,16 @@ def _jpeg():
     return SimpleUploadedFile("p.jpg", out.getvalue(), content_type="image/jpeg")
 
 
+def _stations_csv():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = csv_file([sheet_row(ref="MATRIX-1", name="矩阵驿站")])
+    return SimpleUploadedFile("stations.csv", data, content_type="text/csv")
+
+
+UPLOADS = {"jpeg": _jpeg, "stations_csv": _stations_csv}
+
+
 def _needs_shop(case: Case) -> bool:
     return case.path.startswith(("/api/v1/points", "/api/v1/rewards"))
 
@@ -472,13 +499,16 @@ def test_matrix(world, ids, name, role_index, role, settings, tmp_path):
     before = snapshot()
     if case.multipart:
         response = client.post(
-            _fill(case.path, ids), data={**_fill(case.body, ids), "file": _jpeg()}
+            _fill(case.path, ids), data={**_fill(case.body, ids), "file": UPLOADS[case.upload]()}
         )
     else:
         response = call(
             client, case.method, _fill(case.path, ids), _fill(case.body, ids), headers=case.headers
         )
     assert response.status_code == expected, (name, role, response.content[:300])
+    if case.download and expected == 200:
+        assert response["Content-Disposition"].startswith('attachment; filename="stations-')
+        return
     body = response.json()
     if expected >= 400:
         assert set(body) == {"code", "message", "detail"} and body["message"]

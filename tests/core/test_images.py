@@ -201,7 +201,7 @@ def refused(data, **kwargs) -> ApplicationError:
 
 def test_refuses_a_text_file():
     error = refused(upload(b"just some text, not a picture\n" * 10, "notes.jpg"))
-    assert "JPEG, PNG or WebP" in str(error.message)
+    assert "JPEG, PNG, WebP or HEIC" in str(error.message)
 
 
 def test_refuses_a_truncated_jpeg(phone_jpeg):

@@ -214,6 +214,14 @@ CASES = {
          "lng": "113.3155"},
         AT_STATION_A1,
     ),
+    "station import GET": Case("GET", "stations:import", (), None, CONSOLE),
+    # A row in A1: another community's staff get the report with the row refused (400).
+    "station import POST": Case(
+        "POST", "stations:import", (), {"file": "{stations_csv}"},
+        row("login", "403", "403", "403", "ok", "400", "ok", "ok"),
+    ),
+    "station import_template": Case("GET", "stations:import_template", (), None, CONSOLE),
+    "station export": Case("GET", "stations:export", (), None, CONSOLE),
     "station edit GET": Case("GET", "stations:edit", ("station",), None, RUN_STATION_A1),
     "station edit POST": Case("POST", "stations:edit", ("station",), STATION_FORM, ACT_STATION_A1),
     "exception_add": Case(
@@ -326,6 +334,7 @@ def station_ids(world) -> dict:
         "tomorrow": (today + timedelta(days=1)).isoformat(),
         "holiday": holiday.isoformat(),
         "jpeg": _jpeg,
+        "stations_csv": _stations_csv,
     }
 
 
@@ -338,6 +347,16 @@ def _jpeg():
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, format="JPEG")
     return SimpleUploadedFile("door.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _stations_csv():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.stations.exchange_helpers import csv_file
+    from tests.stations.exchange_helpers import row as sheet_row
+
+    data = csv_file([sheet_row(ref="PAGE-1", name="页面驿站")])
+    return SimpleUploadedFile("stations.csv", data, content_type="text/csv")
 
 
 def fill(body, ids):

@@ -16,9 +16,12 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.api.helpers import client_for as any_client_for
+from tests.stations.exchange_helpers import registry
+from tests.stations.exchange_helpers import row as sheet_row
+from tests.stations.exchange_helpers import xlsx as sheet_xlsx
 from tests.world import station_objects
 from yizhan.core.models import AuditEntry
-from yizhan.stations import services
+from yizhan.stations import exchange, services
 from yizhan.stations.choices import StationStatus, VisitKind
 from yizhan.stations.models import ChecklistItem, Inspection, Station, StationPhoto, Visit
 
@@ -589,6 +592,173 @@ def test_visits_and_inspections_lists(st):
     assert "王小明" in visits and "Checked in by QR code" in visits
     inspections = html_of(client.get(reverse("stations:inspections", args=[station.pk])))
     assert "1 of 2 passed" in inspections and "有休息座椅" in inspections
+
+
+# --- import and export -------------------------------------------------------------------------
+
+
+def xlsx_upload(data: bytes, name: str = "stations.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def import_rows(client, data: bytes, name: str = "stations.xlsx", **flags: str):
+    return client.post(reverse("stations:import"), {"file": xlsx_upload(data, name), **flags})
+
+
+def test_import_page_has_the_form_the_templates_and_the_columns(st):
+    html = html_of(client_for(st.community_staff).get(reverse("stations:import")))
+    assert 'enctype="multipart/form-data"' in html
+    for field in ('name="file"', 'name="keep_good_rows"', 'name="dry_run"'):
+        assert field in html
+    template = reverse("stations:import_template")
+    assert f'href="{template}?format=xlsx"' in html and f'href="{template}?format=csv"' in html
+    columns = html.split('id="import-columns"')[1]
+    for column in exchange.COLUMNS:
+        assert f"<strong>{column.header}</strong>" in columns
+    assert 'id="import-report"' not in html
+
+
+def test_import_an_xlsx_and_see_the_report(st):
+    rows = [
+        sheet_row(ref="N-1", name="新驿站"),
+        sheet_row(ref="N-2", name="新爱心角", kind="爱心角", lat=40.096, lng=113.316),
+    ]
+    response = import_rows(client_for(st.community_staff), sheet_xlsx(rows))
+    assert response.status_code == 200
+    html = html_of(response)
+    assert "Imported." in html
+    assert '<dd data-testid="report-created">2</dd>' in html
+    assert 'id="import-errors"' not in html
+    created = Station.objects.filter(ref__in=["N-1", "N-2"]).order_by("ref")
+    assert [(s.name, s.kind, s.community) for s in created] == [
+        ("新驿站", "rider_station", st.community_a1),
+        ("新爱心角", "corner", st.community_a1),
+    ]
+
+
+def test_import_row_errors_are_a_400_report_and_nothing_written(st):
+    before = registry_state()
+    rows = [
+        sheet_row(ref="N-1"),
+        sheet_row(ref="N-2", lat="40.1N"),
+        sheet_row(ref="N-3", services="飞行"),
+        sheet_row(ref="N-4", community=st.community_b1.code, lat=40.085),
+    ]
+    response = import_rows(client_for(st.community_staff), sheet_xlsx(rows))
+    assert response.status_code == 400
+    html = html_of(response)
+    assert "Nothing was written" in html
+    assert '<dd data-testid="report-created">1</dd>' in html  # would be created
+    assert '<dd data-testid="report-failed">3</dd>' in html
+    errors = re.findall(
+        r'<tr data-testid="import-error"><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)<',
+        html,
+    )
+    assert [(n, col) for n, col, _ in errors] == [("3", "纬度"), ("4", "服务"), ("5", "社区代码")]
+    assert errors[0][2].startswith("纬度 must be a decimal number such as 40.0925, not 40.1N")
+    assert errors[2][2] == "You do not have permission to do this."
+    assert registry_state() == before
+
+
+def test_import_keep_good_rows_and_dry_run(st):
+    client = client_for(st.community_staff)
+    before = registry_state()
+    dry = import_rows(client, sheet_xlsx([sheet_row(ref="N-1")]), dry_run="on")
+    assert dry.status_code == 200 and "Dry run: nothing was written." in html_of(dry)
+    assert registry_state() == before
+    kept = import_rows(
+        client,
+        sheet_xlsx([sheet_row(ref="N-1"), sheet_row(ref="N-2", lat="x")]),
+        keep_good_rows="on",
+    )
+    assert kept.status_code == 200
+    assert "The good rows were written" in html_of(kept)
+    assert Station.objects.filter(ref__in=["N-1", "N-2"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(64), "This is not a spreadsheet (it looks like a PNG file)"),
+        (None, "lacks the required columns 社区代码、纬度、经度"),
+        (b"", "The submitted file is empty."),
+    ],
+)
+def test_import_a_bad_file_is_a_400_on_the_form(st, data, message):
+    if data is None:
+        data = sheet_xlsx([], header=["名称", "类型"])
+    before = registry_state()
+    response = import_rows(client_for(st.community_staff), data)
+    assert response.status_code == 400
+    assert message in html_of(response)
+    assert 'id="import-report"' not in html_of(response)
+    assert registry_state() == before
+
+
+def test_console_list_links_to_import_and_export_with_its_filters(st):
+    client = client_for(st.community_staff)
+    html = html_of(client.get(reverse("stations:console_list"), {"kind": "corner"}))
+    assert f'href="{reverse("stations:import")}"' in html
+    export = reverse("stations:export")
+    assert f'href="{export}?kind=corner&amp;format=xlsx"' in html
+    assert f'href="{export}?kind=corner&amp;format=csv"' in html
+    plain = html_of(client.get(reverse("stations:console_list")))
+    assert f'href="{export}?format=csv"' in plain
+
+
+def exported_names(response) -> list[str]:
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == exchange.XLSX_CONTENT_TYPE
+    assert response["Content-Disposition"].startswith('attachment; filename="stations-')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_export_keeps_the_lists_filters_and_scope(st):
+    client = client_for(st.community_staff)
+    url = reverse("stations:export")
+    assert exported_names(client.get(url)) == ["甲一小哥驿站", "小店爱心角"]  # not A2's
+    assert exported_names(client.get(url, {"kind": "corner", "format": "xlsx"})) == ["小店爱心角"]
+    csv = client.get(url, {"q": "甲一路", "format": "csv"})
+    assert csv["Content-Type"] == "text/csv; charset=utf-8"
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and "甲一小哥驿站" in lines[1]
+    street = exported_names(client_for(st.street_admin).get(url))
+    assert "甲二小哥驿站" in street
+    bad = client.get(url, {"format": "ods"})
+    assert bad.status_code == 400 and "Unknown format ods" in html_of(bad)
+
+
+def test_export_then_import_again_changes_nothing(world):
+    """Stations with a reference (外部编号) come back as "unchanged"."""
+    registry(world)
+    client = client_for(world.community_staff)
+    exported = client.get(reverse("stations:export"))
+    before = registry_state()
+    response = import_rows(client, exported.content)
+    assert response.status_code == 200
+    html = html_of(response)
+    assert '<dd data-testid="report-unchanged">2</dd>' in html
+    assert '<dd data-testid="report-created">0</dd>' in html
+    assert registry_state()[:-1] == before[:-1]  # the registry (the audit log may record updates)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_template_downloads(st, fmt):
+    response = client_for(st.other_community_staff).get(
+        reverse("stations:import_template"), {"format": fmt}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="stations-template.{fmt}"'
+    # Its example row lies in the user's own community (A2), so it imports as it is.
+    report = exchange.import_stations(
+        response.content, actor=st.other_community_staff, dry_run=True
+    )
+    assert (report.ok, report.created) == (True, 1)
 
 
 # --- the merchant ------------------------------------------------------------------------------

@@ -16,16 +16,29 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from yizhan.core.errors import ApplicationError
 
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}
+try:  # iPhone photos (HEIC): pillow-heif teaches Pillow to open them.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF = True
+except ImportError:  # pragma: no cover - the dependency is pinned; kept optional for tools
+    HEIF = False
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO", "HEIF"}
+_NOT_A_PHOTO = gettext_lazy(
+    "This file is not a photo we can read: please send a JPEG, PNG, WebP or HEIC picture."
+)
 
 
 def _refuse(message: str, field: str) -> ApplicationError:
@@ -33,14 +46,27 @@ def _refuse(message: str, field: str) -> ApplicationError:
 
 
 @dataclass
+class ExifInfo:
+    """What the photo's EXIF said, read before the metadata is thrown away."""
+
+    taken_at: datetime | None = None
+    lat: float | None = None  # WGS-84, as GPS receivers write it
+    lng: float | None = None
+
+
+@dataclass
 class ProcessedImage:
-    """The re-encoded sizes (``{"display": ContentFile, "thumb": ContentFile}``) and the display
-    size's dimensions."""
+    """The re-encoded sizes (``{"display": ContentFile, "thumb": ContentFile}``), the display
+    size's dimensions, the EXIF read first, and the perceptual hash of the upright picture."""
 
     files: dict[str, ContentFile]
     width: int
     height: int
     source_format: str
+    exif: ExifInfo = field(default_factory=ExifInfo)
+    phash: int = 0
+    #: The hash of the picture turned by 0, 90, 180 and 270 degrees (``phash`` first).
+    phash_rotations: list[int] = field(default_factory=list)
 
 
 def _read(upload, *, field: str) -> bytes:
@@ -73,14 +99,14 @@ def open_checked(data: bytes, *, field: str = "photo") -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _refuse(
-            _("This file is not a photo we can read: please send a JPEG, PNG or WebP picture."),
+            _NOT_A_PHOTO,
             field,
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse(_("The picture is too large to process."), field) from None
     if image.format not in ACCEPTED_FORMATS:
         raise _refuse(
-            _("This file is not a photo we can read: please send a JPEG, PNG or WebP picture."),
+            _NOT_A_PHOTO,
             field,
         )
     width, height = image.size
@@ -101,6 +127,7 @@ def process_image(
     data = _read(upload, field=field)
     image = open_checked(data, field=field)
     source_format = image.format
+    exif = read_exif(image)
     largest = max(sizes.values())
     try:
         if image.format in {"JPEG", "MPO"}:
@@ -122,8 +149,10 @@ def process_image(
         ) from None
     files: dict[str, ContentFile] = {}
     width = height = 0
+    copy = image
     for name, side in sorted(sizes.items(), key=lambda item: -item[1]):
-        copy = image.copy()
+        # Each size is made from the one before (largest first): cheaper than from the source.
+        copy = copy.copy()
         copy.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=2.0)
         # Pillow's JPEG writer copies a source's ``comment`` from ``info`` by itself: forget all.
         copy.info = {}
@@ -133,4 +162,120 @@ def process_image(
         files[name] = ContentFile(out.getvalue(), name=f"{name}.jpg")
         if side == largest:
             width, height = copy.size
-    return ProcessedImage(files=files, width=width, height=height, source_format=source_format)
+    return ProcessedImage(
+        files=files,
+        width=width,
+        height=height,
+        source_format=source_format,
+        exif=exif,
+        # The smallest size: the hash needs only 9×8 pixels.
+        phash=dhash(copy),
+        phash_rotations=dhash_rotations(copy),
+    )
+
+
+# --- EXIF --------------------------------------------------------------------------------------
+
+_GPS_IFD = 0x8825
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 0x9003
+_OFFSET_TIME_ORIGINAL = 0x9011
+_DATETIME = 0x0132
+_CHINA = timezone(timedelta(hours=8))
+
+
+def _rational(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return float("nan")
+
+
+def _gps_degrees(parts, ref) -> float | None:
+    try:
+        d, m, sec = (_rational(x) for x in parts)
+    except (TypeError, ValueError):
+        return None
+    value = d + m / 60 + sec / 3600
+    if value != value:  # NaN
+        return None
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "ignore")
+    return -value if str(ref).strip().upper() in ("S", "W") else value
+
+
+def read_exif(image: Image.Image) -> ExifInfo:
+    """Capture time and GPS position from EXIF, when present and sane; never raises.
+
+    A capture time without a time-zone offset is read as China time (what a phone set to
+    Beijing time writes).
+    """
+    info = ExifInfo()
+    try:
+        exif = image.getexif()
+    except Exception:  # malformed EXIF must not refuse an otherwise good photo
+        return info
+    try:
+        sub = exif.get_ifd(_EXIF_IFD)
+        text = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+        if isinstance(text, str) and text.strip():
+            moment = datetime.strptime(text.strip()[:19], "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007
+            offset = sub.get(_OFFSET_TIME_ORIGINAL)
+            tz = _CHINA
+            if isinstance(offset, str) and len(offset) >= 6 and offset[0] in "+-":
+                sign = 1 if offset[0] == "+" else -1
+                tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+            info.taken_at = moment.replace(tzinfo=tz)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        info.taken_at = None
+    try:
+        gps = exif.get_ifd(_GPS_IFD)
+        lat = _gps_degrees(gps.get(2), gps.get(1, "N")) if gps.get(2) else None
+        lng = _gps_degrees(gps.get(4), gps.get(3, "E")) if gps.get(4) else None
+        if lat is not None and lng is not None and -90 <= lat <= 90 and -180 <= lng <= 180:
+            if not (lat == 0 and lng == 0):  # "no fix" written as zeros
+                info.lat, info.lng = lat, lng
+    except (ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return info
+
+
+# --- perceptual hash ---------------------------------------------------------------------------
+
+
+def _signed(value: int) -> int:
+    """A 64-bit hash as a signed integer, so it fits a database bigint."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def dhash(image: Image.Image) -> int:
+    """The 64-bit difference hash of a picture (signed): robust to scaling and re-encoding.
+
+    Grey 9×8, then one bit per horizontally adjacent pair: is the left one brighter?
+    """
+    small = image.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    pixels = small.tobytes()  # one byte per pixel, row by row
+    value = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            value = (value << 1) | (1 if left > right else 0)
+    return _signed(value)
+
+
+def dhash_rotations(image: Image.Image) -> list[int]:
+    """The hash of the picture turned by 0, 90, 180 and 270 degrees (a photo sent again sideways
+    is still the same photo)."""
+    return [
+        dhash(image if turn == 0 else image.rotate(turn, expand=True)) for turn in (0, 90, 180, 270)
+    ]
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
+
+
+def hash_parts(value: int) -> tuple[int, int, int, int]:
+    """The four 16-bit parts of a 64-bit hash (for the multi-index near-duplicate look-up)."""
+    unsigned = value & ((1 << 64) - 1)
+    return tuple((unsigned >> shift) & 0xFFFF for shift in (48, 32, 16, 0))

@@ -65,3 +65,23 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class Holiday(models.Model):
+    """A date the working calendar treats differently from its weekday: a public holiday (a day
+    off) or a weekend day moved into work (调休, ``is_workday``). See ``core.workcalendar``."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(
+        _("working day"), default=False, help_text=_("Ticked: a weekend day worked (调休).")
+    )
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday or moved working day")
+        verbose_name_plural = _("working calendar")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = _("working day") if self.is_workday else _("day off")
+        return f"{self.date} {self.name} ({kind})"

@@ -51,6 +51,9 @@ class Policy:
     #: True when ``owner_field`` crosses a to-many relation (results need ``distinct()``).
     owner_many: bool = False
     public_view: bool = False
+    #: For department handlers: the field naming the department a row is assigned to. A
+    #: handler then sees and acts on the rows of their own department only (within their area).
+    department_field: str | None = None
     owner_actions: frozenset[Action] = frozenset({Action.VIEW})
     role_actions: dict[str, frozenset[Action]] = field(
         default_factory=lambda: {
@@ -105,7 +108,12 @@ def restrict(
     role = user.role
     code = scope_code(user)
     if role in SCOPED_ROLES and code and policy.area_field and action in policy.actions_for(role):
-        allowed |= Q(**{f"{policy.area_field}__startswith": code})
+        scoped = Q(**{f"{policy.area_field}__startswith": code})
+        if role == Role.HANDLER and policy.department_field:
+            department = getattr(user, "department_id", None)
+            # A handler with no department sees nothing (not the unassigned rows).
+            scoped &= Q(**{policy.department_field: department}) if department else Q(pk__in=[])
+        allowed |= scoped
     uses_owner = policy.owner_field is not None and action in policy.owner_actions
     if uses_owner:
         allowed |= Q(**{policy.owner_field: user.pk})

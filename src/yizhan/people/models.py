@@ -56,6 +56,8 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
+    #: Staff on duty receive urgent alerts (一老一小) for their area first.
+    on_duty = models.BooleanField(_("on duty"), default=False)
     phone_encrypted = models.TextField(_("phone (encrypted)"), blank=True, editable=False)
     phone_index = models.CharField(
         max_length=64, unique=True, null=True, blank=True, editable=False

@@ -24,9 +24,9 @@ from yizhan.areas.models import Area
 from yizhan.areas.selectors import nearest_grid
 from yizhan.core import crypto
 from yizhan.core.audit import log_action
-from yizhan.core.errors import ApplicationError, Conflict, Forbidden
-from yizhan.core.permissions import Action, require
-from yizhan.core.roles import SCOPED_ROLES, Role
+from yizhan.core.errors import ApplicationError, Conflict, Forbidden, Unauthenticated
+from yizhan.core.permissions import Action, is_authenticated, require
+from yizhan.core.roles import CONSOLE_ROLES, SCOPED_ROLES, Role
 from yizhan.people.choices import (
     ClaimStatus,
     MemberRole,
@@ -628,3 +628,18 @@ def token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def staff_set_on_duty(*, user: Any, on_duty: bool) -> Any:
+    """A staff member starts or ends their duty (urgent alerts go to those on duty first)."""
+    if not is_authenticated(user):
+        raise Unauthenticated(_("Please log in first."))
+    if user.role not in CONSOLE_ROLES:
+        raise Forbidden(_("Only staff go on duty."), code="not_staff")
+    on_duty = bool(on_duty)
+    if user.on_duty != on_duty:
+        User.objects.filter(pk=user.pk).update(on_duty=on_duty)
+        user.on_duty = on_duty
+        log_action(actor=user, action="staff.on_duty" if on_duty else "staff.off_duty", target=user)
+    return user

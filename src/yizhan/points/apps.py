@@ -29,3 +29,9 @@ class PointsConfig(AppConfig):
         register(m.SeasonScore, Policy(area_field="area_code", role_actions=view_only))
         register(m.ScoreBucket, Policy(area_field="area_code", role_actions=view_only))
         register(m.TieBucket, Policy(area_field="area_code", role_actions=view_only))
+
+        from yizhan.core.jobs import periodic
+        from yizhan.points.services import points_expire_due
+
+        # Points past their street's expiry date expire (a no-op where expiry is off).
+        periodic("points.expire", 3600, points_expire_due)

@@ -405,15 +405,18 @@ def points_earn(
     units: int = 1,
     category: str = "",
     source: Model | None = None,
+    share_percent: int = 100,
 ) -> EarningRecord:
     """Pay a member for an act staff have verified, by the street's rule for the activity.
 
     Other apps call this (a report verified, an event attended, a duty hour …). Repeating the
-    call with the same key returns the first record and pays nothing more.
+    call with the same key returns the first record and pays nothing more. ``share_percent``
+    pays a share of the rule's value, rounded down but at least 1 (a report's witnesses).
     """
     if activity not in Activity.values or activity == Activity.MANUAL_AWARD:
         raise ApplicationError(_("Please choose a valid activity."), field="activity")
     units = _check_amount(units, field="units", limit=1000)
+    share_percent = _check_amount(share_percent, field="share_percent", limit=100)
     reason = _check_text(reason, field="reason", label=_("reason"), max_length=200, required=True)
     require(actor, Action.OPERATE, member)
     _check_member(member, actor)
@@ -427,7 +430,7 @@ def points_earn(
         return _pay(
             user=member,
             activity=activity,
-            requested=rule.points * units,
+            requested=max(1, rule.points * units * share_percent // 100),
             rule=rule,
             reason=reason,
             key=f"earn:{idempotency_key}",
@@ -443,6 +446,7 @@ def points_earn(
         "units": units,
         "category": category,
         "source": _source(source),
+        **({"share": share_percent} if share_percent != 100 else {}),
     }
     return run_once(
         scope="points.earn", key=idempotency_key, payload=payload, model=EarningRecord, work=work

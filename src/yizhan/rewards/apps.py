@@ -19,3 +19,9 @@ class RewardsConfig(AppConfig):
         register(m.StockChange, Policy(area_field="stock__area_code"))
         # A rider sees their own redemptions; staff those for pickup at stations in their area.
         register(m.Redemption, Policy(owner_field="user"))
+
+        from yizhan.core.jobs import periodic
+        from yizhan.rewards.services import redemptions_expire
+
+        # Reservations not picked up in time give their points and items back.
+        periodic("rewards.expire_redemptions", 300, redemptions_expire)

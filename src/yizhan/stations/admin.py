@@ -13,7 +13,6 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -22,53 +21,15 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from yizhan.areas.choices import AreaLevel
-from yizhan.areas.models import Area
 from yizhan.core.admin import ReadOnlyInline, ScopedAdmin
 from yizhan.core.errors import ApplicationError
 from yizhan.core.pages import form_error
-from yizhan.core.permissions import Action, is_authenticated, is_console_user, restrict
+from yizhan.core.permissions import is_authenticated, is_console_user
 from yizhan.stations import exchange
 from yizhan.stations import hours as hours_module
 from yizhan.stations import models as m
+from yizhan.stations.forms import StationImportForm
 from yizhan.stations.selectors import service_labels
-
-
-def _download(data: bytes, fmt: str, name: str) -> HttpResponse:
-    content_type = exchange.XLSX_CONTENT_TYPE if fmt == "xlsx" else exchange.CSV_CONTENT_TYPE
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-class StationImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Spreadsheet (.xlsx or .csv)"),
-        help_text=_("At most %(mb)s MB and %(rows)s stations.")
-        % {"mb": exchange.MAX_FILE_BYTES // (1024 * 1024), "rows": f"{exchange.MAX_ROWS:,}"},
-    )
-    keep_good_rows = forms.BooleanField(
-        label=_("Keep the good rows"),
-        required=False,
-        help_text=_(
-            "Write the rows without errors even when other rows have some. Without this, one bad "
-            "row means nothing is written."
-        ),
-    )
-    dry_run = forms.BooleanField(
-        label=_("Only check (dry run)"),
-        required=False,
-        help_text=_("Check every row and show the report, without writing anything."),
-    )
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > exchange.MAX_FILE_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB: split it into several files.")
-                % {"mb": exchange.MAX_FILE_BYTES // (1024 * 1024)}
-            )
-        return upload
 
 
 class StationPhotoInline(ReadOnlyInline):
@@ -199,7 +160,7 @@ class StationAdmin(ScopedAdmin):
             queryset = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             queryset = self.get_queryset(request)
-        return _download(
+        return exchange.download_response(
             exchange.export_stations(queryset, "xlsx"), "xlsx", exchange.filename("xlsx")
         )
 
@@ -209,20 +170,13 @@ class StationAdmin(ScopedAdmin):
         if fmt not in exchange.FORMATS:
             raise Http404
         # The example row sits in a community the user may import into, where there is one.
-        community = (
-            restrict(Area.objects.filter(level=AreaLevel.COMMUNITY), request.user, Action.OPERATE)
-            .order_by("code")
-            .first()
-        )
-        return _download(
-            exchange.template_file(fmt, community=community),
-            fmt,
-            exchange.filename(fmt, template=True),
+        return exchange.download_response(
+            exchange.template_for(request.user, fmt), fmt, exchange.filename(fmt, template=True)
         )
 
     @admin.action(description=_("Export the selected stations (.xlsx)"))
     def export_selected(self, request, queryset):
-        return _download(
+        return exchange.download_response(
             exchange.export_stations(queryset, "xlsx"), "xlsx", exchange.filename("xlsx")
         )
 

@@ -24,7 +24,8 @@ from django.http import HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Header, Router, Schema, Status
+from django.utils.translation import ngettext
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -48,8 +49,8 @@ from yizhan.core.permissions import (
 from yizhan.core.roles import CONSOLE_ROLES
 from yizhan.core.schemas import ERRORS, OkOut
 from yizhan.people.api import AreaRef
+from yizhan.stations import exchange, selectors, services
 from yizhan.stations import hours as hours_module
-from yizhan.stations import selectors, services
 from yizhan.stations.choices import FunctionalZone, StationKind, StationStatus
 from yizhan.stations.models import (
     ChecklistItem,
@@ -367,6 +368,29 @@ class InspectionOut(Schema):
     created_at: datetime
 
 
+class ImportErrorOut(Schema):
+    row: int = Field(..., description="The row's number as the spreadsheet shows it")
+    column: str = Field(
+        ..., description="The column's key (lat, services …); empty when the whole row is refused"
+    )
+    header: str = Field(..., description="The column's header in the sheet (纬度, 服务 …)")
+    message: str
+
+
+class ImportReportOut(Schema):
+    format: str = Field(..., description="xlsx or csv, as read from the content")
+    rows: int = Field(..., description="Rows with content read (the header not counted)")
+    created: int = Field(..., description="Stations created (or, when not committed, would be)")
+    updated: int = Field(..., description="Stations updated (or, when not committed, would be)")
+    unchanged: int
+    committed: bool = Field(..., description="Whether the good rows were written")
+    dry_run: bool
+    all_or_nothing: bool
+    failed_rows: int
+    ignored_columns: list[str] = Field(..., description="Headers the import does not know")
+    errors: list[ImportErrorOut]
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -581,6 +605,32 @@ def _street_of_user(request, code: str | None):
     raise ApplicationError(
         _("Name the street (its 9-digit code)."), code="street_required", field="street"
     )
+
+
+def _list_filters(
+    *, community: str | None, kind: str | None, status: str | None, q: str | None
+) -> dict[str, str | None]:
+    """The list's filters, checked (a 400 naming the bad one), for ``selectors.filter_stations``."""
+    if community:
+        community = area_by_code(community, level=AreaLevel.COMMUNITY, field="community").code
+    if kind and kind not in StationKind.values:
+        raise ApplicationError(
+            _("%(value)s is not a kind of station.") % {"value": kind[:20]},
+            code="invalid_kind",
+            field="kind",
+        )
+    if status and status not in StationStatus.values:
+        raise ApplicationError(
+            _("%(value)s is not a status: use open or suspended.") % {"value": status[:20]},
+            code="invalid_status",
+            field="status",
+        )
+    return {
+        "community": community or None,
+        "kind": kind or None,
+        "status": status or None,
+        "q": (q or "").strip()[:100] or None,
+    }
 
 
 class _Mapped:
@@ -947,26 +997,9 @@ def station_list(
     """``q`` searches names, addresses and hosts; ``out_crs`` (default wgs84) is the system of
     the coordinates returned."""
     crs = _out_crs(out_crs)
-    if community:
-        community = area_by_code(community, level=AreaLevel.COMMUNITY, field="community").code
-    if kind and kind not in StationKind.values:
-        raise ApplicationError(
-            _("%(value)s is not a kind of station.") % {"value": kind[:20]},
-            code="invalid_kind",
-            field="kind",
-        )
-    if status and status not in StationStatus.values:
-        raise ApplicationError(
-            _("%(value)s is not a status: use open or suspended.") % {"value": status[:20]},
-            code="invalid_status",
-            field="status",
-        )
     qs = selectors.filter_stations(
         selectors.stations_for_user(request.user),
-        q=(q or "").strip()[:100] or None,
-        kind=kind,
-        status=status,
-        community=community,
+        **_list_filters(community=community, kind=kind, status=status, q=q),
     )
     template, now, names = _url_template(), timezone.now(), _service_names()
     return _Mapped(qs, lambda station: _summary(station, crs, template, now, names))
@@ -1001,6 +1034,124 @@ def station_create(request, payload: StationIn):
         status=payload.status,
     )
     return Status(201, _fresh_detail(request, station))
+
+
+# --- import and export (docs/stations-import.md) ---------------------------------------------
+
+_FILE = {"type": "string", "format": "binary"}
+_DOWNLOAD = {
+    "content": {
+        exchange.XLSX_CONTENT_TYPE: {"schema": _FILE},
+        exchange.CSV_CONTENT_TYPE.split(";")[0]: {"schema": _FILE},
+    },
+    "headers": {
+        "Content-Disposition": {
+            "description": 'attachment; filename="stations-….xlsx" (or .csv)',
+            "schema": {"type": "string"},
+        }
+    },
+}
+
+
+@router.get(
+    "/stations/export",
+    response={200: None, **ERRORS},
+    summary="Download the stations you run as .xlsx or CSV, in the import's columns (staff)",
+    openapi_extra={"responses": {200: {"description": "The spreadsheet", **_DOWNLOAD}}},
+)
+def station_export(
+    request,
+    fmt: str = Query("xlsx", alias="format", description="xlsx (default) or csv"),
+    community: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+):
+    """The stations the caller may operate, with the filters of ``GET /stations``; the file
+    re-imports cleanly (``POST /stations/import``), coordinates in WGS-84."""
+    require_role(request.user, *CONSOLE)
+    stations = selectors.filter_stations(
+        selectors.managed_stations(request.user),
+        **_list_filters(community=community, kind=kind, status=status, q=q),
+    )
+    data = exchange.export_stations(stations, fmt)  # an unknown format: 400 invalid_format
+    return exchange.download_response(data, fmt, exchange.filename(fmt))
+
+
+@router.get(
+    "/stations/import-template",
+    response={200: None, **ERRORS},
+    summary="Download an empty import sheet with one example row (staff)",
+    openapi_extra={"responses": {200: {"description": "The template", **_DOWNLOAD}}},
+)
+def station_import_template(
+    request, fmt: str = Query("xlsx", alias="format", description="xlsx (default) or csv")
+):
+    """The header row and one example row in a community the caller may import into; the
+    .xlsx also has a 说明 sheet explaining each column and drop-down lists."""
+    require_role(request.user, *CONSOLE)
+    data = exchange.template_for(request.user, fmt)
+    return exchange.download_response(data, fmt, exchange.filename(fmt, template=True))
+
+
+def _report(report: exchange.ImportReport) -> dict:
+    return {
+        "format": report.fmt,
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "committed": report.committed,
+        "dry_run": report.dry_run,
+        "all_or_nothing": report.all_or_nothing,
+        "failed_rows": report.failed_rows,
+        "ignored_columns": report.ignored_columns,
+        "errors": [
+            {"row": e.row_number, "column": e.column, "header": e.header, "message": e.message}
+            for e in report.errors
+        ],
+    }
+
+
+@router.post(
+    "/stations/import",
+    response={200: ImportReportOut, **ERRORS},
+    summary="Import stations from .xlsx or CSV (multipart: file, keep_good_rows, dry_run; staff)",
+)
+def station_import(
+    request,
+    file: File[UploadedFile],
+    keep_good_rows: Form[bool] = False,
+    dry_run: Form[bool] = False,
+):
+    """Each row creates a station, or updates the one with its 外部编号 (reference), as the
+    caller: only in communities the caller may operate. All or nothing unless
+    ``keep_good_rows``; ``dry_run`` checks every row and writes nothing.
+
+    200 with the report when the rows were written (with ``keep_good_rows``, the refused ones
+    are listed) or a dry run found no error; 400 ``invalid_rows`` with the same report in
+    ``detail`` when rows were refused and nothing was written; 400 ``invalid_file``,
+    ``missing_columns`` (and the other file codes) when the file cannot be read."""
+    require_role(request.user, *CONSOLE)
+    report = exchange.import_stations(
+        file, actor=request.user, all_or_nothing=not keep_good_rows, dry_run=dry_run
+    )
+    body = _report(report)
+    if report.errors and not report.committed:
+        raise ApplicationError(
+            ngettext(
+                "%(n)s row has errors, so nothing was written: correct it and import the file "
+                "again.",
+                "%(n)s rows have errors, so nothing was written: correct them and import the "
+                "file again.",
+                report.failed_rows,
+            )
+            % {"n": report.failed_rows},
+            code="invalid_rows",
+            field="file",
+            detail=body,
+        )
+    return body
 
 
 # --- one station -----------------------------------------------------------------------------

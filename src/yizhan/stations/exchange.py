@@ -32,6 +32,7 @@ from typing import Any
 
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,7 +41,7 @@ from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.core.errors import ApplicationError, Forbidden, Unauthenticated
 from yizhan.core.geo import CRS, parse_crs
-from yizhan.core.permissions import is_authenticated
+from yizhan.core.permissions import Action, is_authenticated, restrict
 from yizhan.stations import hours as hours_module
 from yizhan.stations.choices import FunctionalZone, StationKind, StationStatus
 from yizhan.stations.models import Station
@@ -1202,3 +1203,24 @@ def filename(fmt: str, *, template: bool = False) -> str:
     """A download's file name (ASCII, so every browser keeps it)."""
     stem = "stations-template" if template else f"stations-{timezone.localdate().isoformat()}"
     return f"{stem}.{fmt}"
+
+
+def template_for(user: Any, fmt: str = "xlsx") -> bytes:
+    """The template for ``user``: its example row lies in the first community (by code) that
+    the user may operate, so the template re-imports as it is; the demo street's otherwise."""
+    _check_fmt(fmt)
+    community = (
+        restrict(Area.objects.filter(level=AreaLevel.COMMUNITY), user, Action.OPERATE)
+        .defer("boundary")
+        .order_by("code")
+        .first()
+    )
+    return template_file(fmt, community=community)
+
+
+def download_response(data: bytes, fmt: str, name: str) -> HttpResponse:
+    """``data`` as a file download (an export or a template) named ``name``."""
+    content_type = XLSX_CONTENT_TYPE if fmt == "xlsx" else CSV_CONTENT_TYPE
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -19,6 +19,7 @@ from yizhan.areas.models import Area
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import CRS
 from yizhan.people.models import User
+from yizhan.stations import exchange
 from yizhan.stations import hours as hours_module
 from yizhan.stations.choices import FunctionalZone, StationKind, StationStatus
 
@@ -330,3 +331,35 @@ class WalkInForm(forms.Form):
 
 class CheckInForm(forms.Form):
     idempotency_key = KeyField()
+
+
+class StationImportForm(forms.Form):
+    """A spreadsheet to import (console page and back office); the import checks the rows."""
+
+    file = forms.FileField(
+        label=_("Spreadsheet (.xlsx or .csv)"),
+        help_text=_("At most %(mb)s MB and %(rows)s stations.")
+        % {"mb": exchange.MAX_FILE_BYTES // (1024 * 1024), "rows": f"{exchange.MAX_ROWS:,}"},
+    )
+    keep_good_rows = forms.BooleanField(
+        label=_("Keep the good rows"),
+        required=False,
+        help_text=_(
+            "Write the rows without errors even when other rows have some. Without this, one bad "
+            "row means nothing is written."
+        ),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Only check (dry run)"),
+        required=False,
+        help_text=_("Check every row and show the report, without writing anything."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > exchange.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB: split it into several files.")
+                % {"mb": exchange.MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        return upload

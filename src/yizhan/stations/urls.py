@@ -13,6 +13,9 @@ urlpatterns = [
     # The staff console.
     path("console/stations/", views.console_list, name="console_list"),
     path("console/stations/new/", views.create, name="create"),
+    path("console/stations/import/", views.station_import, name="import"),
+    path("console/stations/import/template/", views.import_template, name="import_template"),
+    path("console/stations/export/", views.station_export, name="export"),
     path("console/stations/checklist/", views.checklist, name="checklist"),
     path("console/stations/checklist/<int:item_id>/", views.checklist_item, name="checklist_item"),
     path("console/stations/<int:station_id>/", views.edit, name="edit"),

@@ -35,7 +35,7 @@ from yizhan.core.pages import error_page, form_error, is_htmx, page
 from yizhan.core.pagination import page_of
 from yizhan.core.permissions import Action, can, get_for_user, is_authenticated, is_console_user
 from yizhan.core.roles import CONSOLE_ROLES, Role
-from yizhan.stations import forms, selectors, services
+from yizhan.stations import exchange, forms, selectors, services
 from yizhan.stations import hours as hours_module
 from yizhan.stations.choices import FunctionalZone, NearbyMode, StationKind, StationStatus
 from yizhan.stations.models import ChecklistItem, Station, StationPhoto
@@ -353,14 +353,21 @@ def _managed(request: HttpRequest, station_id: int) -> Station:
     )
 
 
+def _console_filters(request: HttpRequest) -> tuple[forms.FilterForm, dict[str, str | None]]:
+    """The console list's filter form and the filters chosen (the export applies the same)."""
+    places = list(
+        areas_in_scope(request.user, levels=(AreaLevel.COMMUNITY,)).defer(
+            "boundary", "parent__boundary"
+        )
+    )
+    filters = forms.FilterForm(request.GET or None, communities=places)
+    return filters, filters.filters()
+
+
 @page(*CONSOLE)
 def console_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    places = list(
-        areas_in_scope(user, levels=(AreaLevel.COMMUNITY,)).defer("boundary", "parent__boundary")
-    )
-    filters = forms.FilterForm(request.GET or None, communities=places)
-    chosen = filters.filters()
+    filters, chosen = _console_filters(request)
     stations = selectors.filter_stations(selectors.managed_stations(user), **chosen)
     listed = page_of(stations, request)
     listed.object_list = list(listed.object_list)
@@ -852,6 +859,63 @@ def checklist_item(request: HttpRequest, item_id: int) -> HttpResponse:
             request, _("%(item)s is no longer checked on inspections.") % {"item": item.text}
         )
     return redirect(f"{reverse('stations:checklist')}?{urlencode({'street': item.street.code})}")
+
+
+# --- import and export (docs/stations-import.md) -----------------------------------------------
+
+
+@page(*CONSOLE)
+def station_import(request: HttpRequest) -> HttpResponse:
+    """Upload an .xlsx or CSV file: every row checked as the signed-in user, the report row by
+    row. Rows refused with nothing written (all or nothing, or a dry run) answer 400."""
+    form = forms.StationImportForm(request.POST or None, request.FILES or None)
+    report = None
+
+    def draw(status: int) -> HttpResponse:
+        return render(
+            request,
+            "stations/console/import.html",
+            {
+                "form": form,
+                "report": report,
+                "columns": exchange.COLUMNS,
+                "max_rows": f"{exchange.MAX_ROWS:,}",
+            },
+            status=status,
+        )
+
+    if request.method != "POST":
+        return draw(200)
+    if not form.is_valid():
+        return draw(400)
+    try:
+        report = exchange.import_stations(
+            form.cleaned_data["file"],
+            actor=request.user,
+            all_or_nothing=not form.cleaned_data["keep_good_rows"],
+            dry_run=form.cleaned_data["dry_run"],
+        )
+    except ApplicationError as exc:  # a file that cannot be read: the reason on the form
+        return refusal(request, form, exc, draw)
+    return draw(400 if report.errors and not report.committed else 200)
+
+
+@page(*CONSOLE)
+def station_export(request: HttpRequest) -> HttpResponse:
+    """The stations the console list shows (its filters applied) as ``?format=xlsx`` or csv."""
+    _filters, chosen = _console_filters(request)
+    stations = selectors.filter_stations(selectors.managed_stations(request.user), **chosen)
+    fmt = request.GET.get("format") or "xlsx"
+    data = exchange.export_stations(stations, fmt)  # an unknown format: a 400 page
+    return exchange.download_response(data, fmt, exchange.filename(fmt))
+
+
+@page(*CONSOLE)
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The template (``?format=xlsx`` or csv), its example row in a community of the user's."""
+    fmt = request.GET.get("format") or "xlsx"
+    data = exchange.template_for(request.user, fmt)
+    return exchange.download_response(data, fmt, exchange.filename(fmt, template=True))
 
 
 # --- the merchant's pages (mobile first) -------------------------------------------------------

@@ -31,9 +31,11 @@ INSTALLED_APPS = [
     "yizhan.core",
     "yizhan.areas",
     "yizhan.people",
+    "yizhan.notifications",
     "yizhan.stations",
     "yizhan.points",
     "yizhan.rewards",
+    "yizhan.reports",
     "yizhan.demo",
 ]
 
@@ -164,6 +166,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # in local time); the nearby search's largest radius.
 STATION_VISIT_PERIOD_HOURS = env_int("STATION_VISIT_PERIOD_HOURS", 24)
 NEARBY_MAX_RADIUS_M = env_int("NEARBY_MAX_RADIUS_M", 20_000)
+
+# The working calendar for deadlines (core.workcalendar): the working periods of a working day.
+WORKDAY_PERIODS = env_str("WORKDAY_PERIODS", "09:00-12:00,13:30-17:30")
+
+# Periodic jobs (core.jobs) in a thread of the web server process: the embedded default
+# (make demo sets it); production runs `manage.py run_jobs --loop` or a scheduler instead.
+JOBS_INPROCESS = env_bool("YIZHAN_JOBS_INPROCESS", False)
+
+# Where notifications go besides the inbox (notifications.channels); the console channel logs.
+NOTIFICATION_CHANNELS = env_list(
+    "NOTIFICATION_CHANNELS", ["yizhan.notifications.channels.ConsoleChannel"]
+)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 

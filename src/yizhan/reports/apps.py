@@ -1,0 +1,52 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "yizhan.reports"
+    label = "reports"
+    verbose_name = _("Reports (随手拍)")
+
+    def ready(self) -> None:
+        from yizhan.core.permissions import Action, Policy, register
+        from yizhan.core.roles import Role
+        from yizhan.reports import models as m
+
+        view_operate = frozenset({Action.VIEW, Action.OPERATE})
+        everything = frozenset(Action)
+        # Reports: the reporter sees their own; staff and admins those beneath their area; a
+        # department's handlers only the cases sent to their department.
+        report_roles = {
+            Role.STAFF: view_operate,
+            Role.ADMIN: everything,
+            Role.HANDLER: view_operate,
+        }
+        register(
+            m.Report,
+            Policy(
+                owner_field="reporter", department_field="department", role_actions=report_roles
+            ),
+        )
+        for model in (m.ReportEvent, m.ReportPhoto):
+            register(
+                model,
+                Policy(
+                    owner_field="report__reporter",
+                    department_field="report__department",
+                    role_actions={
+                        Role.STAFF: view_operate,
+                        Role.ADMIN: everything,
+                        Role.HANDLER: frozenset({Action.VIEW}),
+                    },
+                ),
+            )
+        register(m.Witness, Policy(owner_field="user"))
+        # Categories are public (a rider picks one); street admins configure them.
+        register(m.Category, Policy(public_view=True))
+        register(m.ReportSettings, Policy())
+        register(m.Open311Key, Policy())
+
+        from yizhan.core.jobs import periodic
+        from yizhan.reports.services import reports_escalate
+
+        periodic("reports.escalate", 60, reports_escalate)

@@ -1,0 +1,149 @@
+"""Every read of 随手拍 a page or endpoint needs, already scoped by the permission layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from yizhan.areas.choices import AreaLevel
+from yizhan.areas.models import Area
+from yizhan.core.permissions import Action, get_for_user, restrict
+from yizhan.core.roles import CONSOLE_ROLES, Role
+from yizhan.people.models import Department
+from yizhan.reports.choices import OPEN_STATUSES, ReportStatus
+from yizhan.reports.models import Category, Report, ReportEvent, ReportPhoto, Witness
+
+
+def _reports() -> QuerySet:
+    return Report.objects.select_related(
+        "category", "grid", "community", "department", "reporter", "merged_into"
+    )
+
+
+def reports_for_user(user: Any, action: Action = Action.VIEW) -> QuerySet:
+    """Reports ``user`` may ``action``: their own (rider), their area's (staff), their
+    department's cases (handler)."""
+    return restrict(_reports(), user, action).order_by("-created_at", "-id")
+
+
+def report_for_user(user: Any, pk: Any, action: Action = Action.VIEW) -> Report:
+    return get_for_user(_reports(), user, action, pk=pk)
+
+
+def my_reports(user: Any) -> QuerySet:
+    return _reports().filter(reporter=user).order_by("-created_at", "-id")
+
+
+def my_witnessed(user: Any) -> QuerySet:
+    return (
+        restrict(Witness.objects.select_related("report", "report__category"), user)
+        .filter(user=user)
+        .order_by("-created_at")
+    )
+
+
+def triage_queue(user: Any) -> QuerySet:
+    """What staff must look at: submitted reports of their area, urgent first, oldest first."""
+    return (
+        reports_for_user(user, Action.OPERATE)
+        .filter(status=ReportStatus.SUBMITTED)
+        .order_by("-urgent", "created_at", "id")
+    )
+
+
+def department_cases(user: Any) -> QuerySet:
+    """A handler's open cases, the nearest deadline first."""
+    return (
+        reports_for_user(user, Action.OPERATE)
+        .filter(status=ReportStatus.DISPATCHED)
+        .order_by("deadline_at", "id")
+    )
+
+
+def overdue(user: Any) -> QuerySet:
+    return (
+        reports_for_user(user)
+        .filter(status=ReportStatus.DISPATCHED, deadline_at__lt=timezone.now())
+        .order_by("deadline_at", "id")
+    )
+
+
+def filter_reports(
+    qs: QuerySet,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    area: str | None = None,
+    department: int | None = None,
+    overdue_only: bool = False,
+    urgent_only: bool = False,
+    flagged_only: bool = False,
+    q: str | None = None,
+) -> QuerySet:
+    if status:
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category__code=category)
+    if area:
+        qs = qs.filter(area_code__startswith=area)
+    if department:
+        qs = qs.filter(department_id=department)
+    if overdue_only:
+        qs = qs.filter(status=ReportStatus.DISPATCHED, deadline_at__lt=timezone.now())
+    if urgent_only:
+        qs = qs.filter(urgent=True)
+    if flagged_only:
+        qs = qs.exclude(flags=[])
+    if q:
+        qs = qs.filter(Q(description__icontains=q) | Q(address__icontains=q))
+    return qs
+
+
+def timeline(report: Report, user: Any) -> QuerySet:
+    """The report's events with their photos; the reporter sees the public ones only."""
+    events = ReportEvent.objects.filter(report=report).select_related("actor")
+    staff_side = user.is_superuser or user.role in CONSOLE_ROLES or user.role == Role.HANDLER
+    if not staff_side:
+        events = events.filter(public=True)
+    return events.prefetch_related(
+        Prefetch("photos", queryset=ReportPhoto.objects.order_by("id"))
+    ).order_by("created_at", "id")
+
+
+def photos_of(report: Report) -> QuerySet:
+    return ReportPhoto.objects.filter(report=report).order_by("created_at", "id")
+
+
+def categories_for(street: Area, *, active_only: bool = True) -> QuerySet:
+    qs = Category.objects.filter(street=street).select_related("department")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("sort_order", "code")
+
+
+def street_at(lat: float, lng: float) -> Area | None:
+    """The street whose grid holds the point (for offering its categories), or None."""
+    from yizhan.areas.selectors import grid_for_point
+
+    grid = grid_for_point(lat, lng)
+    return grid.parent.parent if grid is not None else None
+
+
+def departments_for(report: Report) -> QuerySet:
+    """The departments a report may be dispatched to: those of its area or above it."""
+    code = report.area_code
+    prefixes = [code[:n] for n in (6, 9, 12, 15) if len(code) >= n]
+    return Department.objects.filter(area__code__in=prefixes).order_by("area__code", "name")
+
+
+def streets_of(user: Any) -> QuerySet:
+    """The streets a console user may configure categories for."""
+    return restrict(Area.objects.filter(level=AreaLevel.STREET), user, Action.CONFIGURE).order_by(
+        "code"
+    )
+
+
+def open_statuses() -> tuple[str, ...]:
+    return tuple(OPEN_STATUSES)
