@@ -14,11 +14,13 @@ error. Both are migrated first (``migrate``). It never touches var/ or the demo 
 
 Why: a rider asks "what is near me, with charging" on a phone, and the answer must come back at
 once on either database the project supports, with 186,000 union stations nationally and many
-more caring corners. The selector searches with plain SQL over an indexed grid-cell column (see
-``stations.selectors``); this script shows what that costs where stations are densest, against
-what a spatial index (PostGIS) and no index at all cost on the same rows, and checks that every
-answer is exactly right. With ``BENCH_PROFILE=1`` it also times alternative SQL and indexes, so
-a change to the search can be judged on numbers.
+more caring corners. The selector searches with plain SQL over a covering index on the
+grid cell (``station_nearby_idx``; see ``stations.selectors``): ids and distances sorted from
+the index alone, the page's rows read by id, a 1 km circle first. This script shows what that
+costs where stations are densest, against what a spatial index (PostGIS) and no index at all
+cost on the same rows, and checks that every answer is exactly right. With
+``BENCH_PROFILE=1`` it also times other ways to search, so a change to the search can be judged
+on numbers.
 
 What it measures, in one run:
 
@@ -35,14 +37,21 @@ What it measures, in one run:
    rounded to 7 decimals, the ``area_code`` and community of one real community (made with
    ``areas.services.area_create``), hours as ``stations.hours`` stores them. SQLite: one
    ``executemany`` with the secondary indexes dropped and rebuilt from their own definitions;
-   PostgreSQL: ``COPY`` (psycopg ``cursor.copy``), the same index rebuild, ``VACUUM ANALYZE``.
+   PostgreSQL: ``COPY`` (psycopg ``cursor.copy``), the same index rebuild, then ``VACUUM
+   ANALYZE``: the statistics for the planner, and the visibility map, without which an
+   index-only scan still visits the table for every row (in production autovacuum keeps both
+   up to date).
 2. **The selector.** ``stations.selectors.nearby(nearby_query(…))`` in process: a 3 km radius
    (``BENCH_RADIUS_M``), one or two required services, the top 20, for ``BENCH_QUERIES``
    points drawn around the city centres like the data (so they land where stations are
    dense), after 50 warm-up queries. p50 / p99 / max. ``candidates`` is the median number of
-   rows in the index ranges a query reads; ``matches`` the median number that pass every
-   condition (within the radius, services, open). ``sql`` is the selector's own statement
-   timed alone through the database driver (what the database costs; the rest is Python).
+   rows in the cells of the 3 km circle's box (what the previous design read whole); ``read``
+   the median number in the cells the selector's statements list (the 1 km circle's, plus the
+   3 km one's when the first did not hold the page); ``matches`` the median number that pass
+   every condition (within the radius, services, open). ``one_statement`` is the share of
+   queries answered by one statement. ``sql`` is the selector's own statements (captured
+   through Django's execute wrapper) replayed alone through the database driver (what the
+   database costs; the rest is Python).
 3. **Exact cross-check.** For ``BENCH_CHECKS`` queries the selector's ids equal a brute force
    over every row (numpy to narrow, then ``core.geo.haversine_m``, sorted by distance and id);
    the parent also checks that SQLite and PostgreSQL return the same ids. Any difference is a
@@ -57,9 +66,10 @@ What it measures, in one run:
    model of ``haversine_m`` and of ``<->``) is timed too (``postgis_sphere``) and is the one
    cross-checked: its ids must equal the selector's for ``BENCH_CHECKS`` queries, ties closer
    than 1 cm aside.
-5. **The floor: a plain scan.** The selector's exact SQL with the index forbidden (SQLite
-   ``NOT INDEXED``; PostgreSQL ``enable_indexscan``/``enable_bitmapscan`` off), for
-   ``BENCH_SCANS`` queries; its rows must equal the indexed ones.
+5. **The floor: a plain scan.** Every column of every row, the index forbidden (the previous
+   selector's one 3 km statement with SQLite's ``NOT INDEXED``; PostgreSQL with
+   ``enable_indexscan``/``enable_indexonlyscan``/``enable_bitmapscan`` off), for
+   ``BENCH_SCANS`` queries; its rows must equal those of the selector's 3 km statement.
 6. **HTTP.** gunicorn (``BENCH_HTTP_WORKERS`` sync workers) serves the app with the production
    settings (DEBUG off, a random SECRET_KEY, no SSL redirect; persistent connections on
    PostgreSQL, ``DB_CONN_MAX_AGE=600``) over the benchmark database; ``BENCH_HTTP_CLIENTS``
@@ -81,12 +91,14 @@ BENCH_CHECKS [200], BENCH_SCANS [20], BENCH_RADIUS_M [3000], BENCH_SEED [4],
 BENCH_DATABASES [sqlite,postgres] (postgres only when DATABASE_URL is PostgreSQL),
 BENCH_HTTP [1] (0 skips it), BENCH_HTTP_WORKERS [2], BENCH_HTTP_CLIENTS [4],
 BENCH_HTTP_SECONDS [5], BENCH_HTTP_ROUNDS [3], BENCH_PROFILE [0]: 1 adds, per database, a
-cProfile of the selector and its stages, the query plans, the timings of alternative SQL
-(sorting ids and distances alone then fetching the page's rows, UNION ALL per row of cells,
-``cell IN`` every cell, a 1 km search before the 3 km one) alone and with a covering index, with
-SQLite's page cache and mmap, and on PostgreSQL with the table clustered by cell, each checked
-against the selector's answers; both endpoints through Django's test client in process with a
-cProfile of the nearby requests; on SQLite the HTTP rounds again with persistent connections.
+cProfile of the selector and its stages, the plans of a query's two statements (1 km and 3 km;
+on PostgreSQL ``EXPLAIN (ANALYZE, BUFFERS)``, which shows ``Heap Fetches``), the timings of
+other searches — the selector's 3 km statement alone, the same with the cells as an OR of
+ranges, the previous selector's statement (every column of the cells' rows), on SQLite with a
+256 MB page cache and mmap — each checked against the selector's statement, and of ``nearby()``
+with a first stage of 500 m, 1, 1.5 and 2 km or none, checked against its answers; both
+endpoints through Django's test client in process with a cProfile of the nearby requests; on
+SQLite the HTTP rounds again with persistent connections.
 BENCH_KEEP [0]: 1 keeps the databases for inspection (their names are printed).
 """
 
@@ -474,7 +486,9 @@ def summarise(figures: dict[str, dict | None], failed: bool) -> int:
         f"pg_sql_p50_ms={fmt(get(pg, 'sql_p50_ms'))} "
         f"sqlite_scan_p50_ms={fmt(get(lite, 'scan_p50_ms'), 1)} "
         f"pg_scan_p50_ms={fmt(get(pg, 'scan_p50_ms'), 1)} "
-        f"candidates={fmt(candidates, 0)} matches={fmt(matches, 0)} "
+        f"candidates={fmt(candidates, 0)} read={fmt(get(pg, 'read') or get(lite, 'read'), 0)} "
+        f"matches={fmt(matches, 0)} "
+        f"one_statement={fmt(get(pg, 'one_statement') or get(lite, 'one_statement'))} "
         f"http_db={'postgres' if http_from is pg and pg else 'sqlite'} "
         f"nearby_per_s={fmt(get(http_from, 'nearby_per_s'), 0)} "
         f"version_per_s={fmt(get(http_from, 'version_per_s'), 0)} "
@@ -676,9 +690,30 @@ def nearby_q(q: Query):
     return nearby_query(lat=q.lat, lng=q.lng, radius=RADIUS_M, services=q.services, page_size=TOP)
 
 
-def time_selector(db: str, queries: list[Query], figures: dict) -> None:
+def selector_statements(q: Query) -> list[tuple[str, list]]:
+    """The statements ``nearby()`` runs for ``q``, with their parameters, as Django sends them
+    to the driver (captured through an execute wrapper)."""
     from django.db import connection
 
+    captured: list[tuple[str, list]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        captured.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        run_selector(q)
+    return captured
+
+
+def time_selector(db: str, queries: list[Query], figures: dict) -> None:
+    from dataclasses import replace
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from yizhan.core.geo import cell_ranges
+    from yizhan.stations import selectors
     from yizhan.stations.selectors import _search_sql
 
     for q in queries[:WARMUP]:
@@ -692,40 +727,68 @@ def time_selector(db: str, queries: list[Query], figures: dict) -> None:
     figures["p50_ms"], figures["p99_ms"] = percentile(timings, 0.5), percentile(timings, 0.99)
     figures["answers"] = answers[:CHECKS]
     found = [len(a) for a in answers]
-    # The statement alone, through the driver: what the database costs.
-    sql_timings = []
+    # The statements alone, through the driver: what the database costs.
+    sql_timings, counts = [], []
     raw = raw_cursor(db)
     for q in queries[WARMUP:]:
-        sql, params = _search_sql(nearby_q(q), sql_limit())
+        statements = selector_statements(q)
+        counts.append(len(statements))
         start = time.perf_counter()
-        raw.execute(to_driver(db, sql), params)
-        raw.fetchall()
+        for sql, params in statements:
+            raw.execute(to_driver(db, sql), params)
+            raw.fetchall()
         sql_timings.append((time.perf_counter() - start) * 1000)
     figures["sql_p50_ms"] = percentile(sql_timings, 0.5)
-    # Candidates: rows in the index ranges, and rows that pass every condition.
-    candidates, matches = [], []
+    figures["sql_p99_ms"] = percentile(sql_timings, 0.99)
+    figures["one_statement"] = sum(c == 1 for c in counts) / len(counts)
+    spread = {n: counts.count(n) for n in sorted(set(counts))}
+    # Rows: in the cells of the 3 km circle's box (what the previous design read), in the cells
+    # the selector's statements list (its first stage's, and the full radius's when that is
+    # searched too), and those that pass every condition.
+    candidates, read, matches = [], [], []
+    stage = selectors.FIRST_STAGE_M
+
+    def rows_in(cursor, lat: float, lng: float, radius: float) -> int:
+        ranges = cell_ranges(lat, lng, radius)
+        where = " OR ".join("cell BETWEEN %s AND %s" for _ in ranges)
+        cursor.execute(
+            f"SELECT count(*) FROM {TABLE} WHERE {where}", [x for r in ranges for x in r]
+        )
+        return cursor.fetchone()[0]
+
     with connection.cursor() as cursor:
         for q in queries[WARMUP : WARMUP + CHECKS]:
-            sql, params = _search_sql(nearby_q(q), None)
-            ranges = re.search(r"\((cell BETWEEN .*?)\) AND status", sql)[1]
-            n_ranges = ranges.count("BETWEEN")
-            range_params = params[5 : 5 + 2 * n_ranges]
-            cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {ranges}", range_params)
-            candidates.append(cursor.fetchone()[0])
+            nq = nearby_q(q)
+            full = rows_in(cursor, q.lat, q.lng, RADIUS_M)
+            candidates.append(full)
+            first = replace(nq, radius_m=stage)
+            staged = RADIUS_M > stage and selectors._nearest(
+                first, timezone.now(), TOP + 1, first_stage=True
+            )
+            read.append(rows_in(cursor, q.lat, q.lng, stage) + (0 if staged else full))
+            sql, params = _search_sql(nq, None)
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS found", params)
             matches.append(cursor.fetchone()[0])
     figures["candidates"] = statistics.median(candidates)
+    figures["read"] = statistics.median(read)
     figures["matches"] = statistics.median(matches)
     say(
         f"{db}: nearby(): p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, max "
         f"{max(timings):.2f} ms, mean {statistics.fmean(timings):.2f} ms over {len(timings):,} "
         f"queries ({sum(f == TOP for f in found) / len(found):.0%} found {TOP}); its SQL alone "
-        f"p50 {figures['sql_p50_ms']:.2f} ms, p99 {percentile(sql_timings, 0.99):.2f} ms"
+        f"p50 {figures['sql_p50_ms']:.2f} ms, p99 {figures['sql_p99_ms']:.2f} ms"
+    )
+    say(
+        f"{db}:   statements per query: "
+        + ", ".join(f"{n}: {k / len(counts):.1%}" for n, k in spread.items())
+        + f" (1: the {stage} m first stage held the top {TOP} and one more)"
     )
     say(
         f"{db}:   per query (median of {len(candidates)}): {figures['candidates']:.0f} rows in "
-        f"the index ranges, {figures['matches']:.0f} within {RADIUS_M} m with the services "
-        f"(p90 {percentile(candidates, 0.9):.0f} and {percentile(matches, 0.9):.0f})"
+        f"the cells of the {RADIUS_M} m box, {figures['read']:.0f} in the cells the statements "
+        f"list, {figures['matches']:.0f} within {RADIUS_M} m with the services (p90 "
+        f"{percentile(candidates, 0.9):.0f}, {percentile(read, 0.9):.0f} and "
+        f"{percentile(matches, 0.9):.0f})"
     )
 
 
@@ -816,6 +879,9 @@ def check_exact(queries: list[Query], figures: dict) -> None:
 
 
 def time_scan(db: str, queries: list[Query], figures: dict) -> None:
+    """The floor: every column of every row, no index (the previous selector's statement, one
+    3 km search, with the index forbidden); its rows must equal the selector's 3 km
+    statement's."""
     from django.db import connection, transaction
 
     from yizhan.stations.selectors import _search_sql
@@ -826,11 +892,12 @@ def time_scan(db: str, queries: list[Query], figures: dict) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             indexed = [r[0] for r in cursor.fetchall()]
+        plain, plain_params = variant_sql("previous", nearby_q(q), db)
         if db == "sqlite":
-            scan_sql = sql.replace(f'FROM "{TABLE}"', f'FROM "{TABLE}" NOT INDEXED', 1)
+            scan_sql = plain.replace(f"FROM {TABLE}", f"FROM {TABLE} NOT INDEXED", 1)
             start = time.perf_counter()
             with connection.cursor() as cursor:
-                cursor.execute(scan_sql, params)
+                cursor.execute(scan_sql, plain_params)
                 scanned = [r[0] for r in cursor.fetchall()]
         else:
             start = time.perf_counter()
@@ -838,7 +905,7 @@ def time_scan(db: str, queries: list[Query], figures: dict) -> None:
                 cursor.execute("SET LOCAL enable_indexscan = off")
                 cursor.execute("SET LOCAL enable_bitmapscan = off")
                 cursor.execute("SET LOCAL enable_indexonlyscan = off")
-                cursor.execute(sql, params)
+                cursor.execute(plain, plain_params)
                 scanned = [r[0] for r in cursor.fetchall()]
         timings.append((time.perf_counter() - start) * 1000)
         if scanned != indexed:
@@ -846,7 +913,7 @@ def time_scan(db: str, queries: list[Query], figures: dict) -> None:
             figures["problems"].append(f"scan and index differ at ({q.lat}, {q.lng})")
     figures["scan_p50_ms"] = percentile(timings, 0.5)
     say(
-        f"{db}: plain scan (the same SQL, index forbidden): p50 {figures['scan_p50_ms']:.1f} ms, "
+        f"{db}: plain scan (every row, no index): p50 {figures['scan_p50_ms']:.1f} ms, "
         f"max {max(timings):.1f} ms over {len(timings)} queries "
         f"({figures['scan_p50_ms'] / figures['p50_ms']:.0f}× the selector's p50); "
         f"{len(timings) - bad} of {len(timings)} answers equal the indexed ones"
@@ -898,17 +965,16 @@ def time_postgis(queries: list[Query], figures: dict) -> None:
             cursor.execute("EXPLAIN " + sql, params[WARMUP])
             plan = " / ".join(r[0].strip() for r in cursor.fetchall()[:3])
         results[label] = (percentile(timings, 0.5), percentile(timings, 0.99), answers, plan)
-    # For a like-for-like figure: the selector's own statement through this connection
+    # For a like-for-like figure: the selector's own statements through this connection
     # (server-side parameters, prepared after five runs, as the PostGIS statement is).
-    from yizhan.stations.selectors import _search_sql
-
     timings = []
     with conn.cursor() as cursor:
         for n, q in enumerate(queries):
-            sql, params = _search_sql(nearby_q(q), sql_limit())
+            statements = selector_statements(q)
             start = time.perf_counter()
-            cursor.execute(sql, params)
-            cursor.fetchall()
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
             if n >= WARMUP:
                 timings.append((time.perf_counter() - start) * 1000)
     figures["sql_prepared_p50_ms"] = percentile(timings, 0.5)
@@ -940,7 +1006,7 @@ def time_postgis(queries: list[Query], figures: dict) -> None:
         f"{figures['postgis_sphere_p99_ms']:.2f} ms"
     )
     say(
-        f"postgres:   the selector's SQL through the same connection (prepared too): p50 "
+        f"postgres:   the selector's statements through the same connection (prepared too): p50 "
         f"{figures['sql_prepared_p50_ms']:.2f} ms, p99 {figures['sql_prepared_p99_ms']:.2f} ms"
     )
     say(f"postgres:   plan: {results['sphere'][3]}")
@@ -1174,11 +1240,10 @@ def check_http_answer(q: Query, body: bytes, figures: dict) -> None:
 
 
 def profile(db: str, queries: list[Query], figures: dict) -> None:
-    """Where the selector's time goes, the query plan, and alternative SQL, each timed."""
-    from django.db import connection
+    """Where the selector's time goes, the query plans, and other ways to search, each timed."""
+    from dataclasses import replace
 
     from yizhan.stations import selectors
-    from yizhan.stations.selectors import _matches, _search_sql
 
     sample = queries[WARMUP : WARMUP + 300]
     profiler = cProfile.Profile()
@@ -1192,27 +1257,24 @@ def profile(db: str, queries: list[Query], figures: dict) -> None:
     for line in out.getvalue().splitlines():
         if re.match(r"\s+\d", line):
             say("    " + line.strip()[:150])
-    # The stages one by one.
-    stages = {"nearby_query": [], "sql build": [], "execute + fetch": [], "_matches": []}
+    # The stages one by one: checking the request, the search (SQL and exact distances).
+    stages: dict[str, list[float]] = {"nearby_query": [], "nearby": []}
     for q in sample:
         t0 = time.perf_counter()
         nq = nearby_q(q)
         t1 = time.perf_counter()
-        sql, params = _search_sql(nq, sql_limit())
+        selectors.nearby(nq)
         t2 = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        t3 = time.perf_counter()
-        _matches(nq, rows, selectors.timezone.now(), TOP + 1)
-        t4 = time.perf_counter()
-        for name, (a, b) in zip(stages, ((t0, t1), (t1, t2), (t2, t3), (t3, t4)), strict=True):
-            stages[name].append((b - a) * 1000)
+        stages["nearby_query"].append((t1 - t0) * 1000)
+        stages["nearby"].append((t2 - t1) * 1000)
     say(
         f"{db}: stages (p50 ms): "
         + ", ".join(f"{k} {percentile(v, 0.5):.3f}" for k, v in stages.items())
     )
-    explain(db, *_search_sql(nearby_q(sample[len(sample) // 2]), sql_limit()))
+    # The plans of a middle query's statements (the first stage, and the full radius).
+    middle = nearby_q(sample[len(sample) // 2])
+    for radius in (selectors.FIRST_STAGE_M, RADIUS_M):
+        explain(db, *selectors._search_sql(replace(middle, radius_m=radius), sql_limit()))
     variants(db, sample, figures)
     if HTTP:
         profile_requests(db, sample)
@@ -1271,57 +1333,56 @@ def profile_requests(db: str, sample: list[Query]) -> None:
 
 
 def variant_sql(name: str, q, db: str) -> tuple[str, list]:
-    """The selector's search written another way; every variant returns the selector's columns
-    (id first) nearest first, so its ids can be compared with the selector's SQL's."""
+    """The search for ``q`` (one statement, the full radius) written another way; every
+    variant returns the selector's columns (id first) nearest first, so its ids can be
+    compared with the selector's statement's.
+
+    - ``previous``: the selector before issue 4's benchmark (every column of every row in the
+      cells, an OR of cell ranges, sorted whole): what the index-only design replaced;
+    - ``or ids``: ids first, like the selector, but the cells as an OR of ranges.
+    """
     from yizhan.core.geo import cell_ranges
     from yizhan.stations.selectors import _COLUMNS, M_PER_DEG, _search_sql
 
-    if name == "as is":
+    if name == "selector":
         return _search_sql(q, sql_limit())
-    columns = ", ".join(_COLUMNS)
     cos_lat = max(math.cos(math.radians(q.lat)), 1e-6)
     d2 = "((lat - %s) * (lat - %s) + (lng - %s) * (lng - %s) * %s)"
     d2p = [q.lat, q.lat, q.lng, q.lng, cos_lat * cos_lat]
     cond = f"status = %s AND (services_mask & %s) = %s AND {d2} <= %s"
     condp = ["open", q.mask, q.mask, *d2p, (q.radius_m / M_PER_DEG * 1.01) ** 2]
     ranges = cell_ranges(q.lat, q.lng, q.radius_m)
-    if name == "union all":  # every column, one SELECT per row of cells
-        selects, params = [], []
-        for a, b in ranges:
-            selects.append(
-                f"SELECT {columns}, {d2} AS d2 FROM {TABLE} WHERE cell BETWEEN %s AND %s AND {cond}"
-            )
-            params += [*d2p, a, b, *condp]
-        return " UNION ALL ".join(selects) + " ORDER BY d2, id LIMIT %s", [*params, sql_limit()]
-    # "… ids": the nearest ids (the LIMIT) from the index (and the filter columns), then their rows.
+    where = "(" + " OR ".join("cell BETWEEN %s AND %s" for _ in ranges) + ")"
+    where_p = [x for pair in ranges for x in pair]
+    if name == "previous":
+        return (
+            f"SELECT {', '.join(_COLUMNS)}, {d2} AS d2 FROM {TABLE} WHERE {where} AND {cond} "
+            "ORDER BY d2, id LIMIT %s",
+            [*d2p, *where_p, *condp, sql_limit()],
+        )
     if name == "or ids":
-        where = "(" + " OR ".join("cell BETWEEN %s AND %s" for _ in ranges) + ")"
-        inner = f"SELECT id, {d2} AS d2 FROM {TABLE} WHERE {where} AND {cond}"
-        params = [*d2p, *(x for pair in ranges for x in pair), *condp]
-    elif name == "union ids":
-        inner = " UNION ALL ".join(
-            f"SELECT id, {d2} AS d2 FROM {TABLE} WHERE cell BETWEEN %s AND %s AND {cond}"
-            for _ in ranges
+        columns = ", ".join(f"s.{c}" for c in _COLUMNS)
+        return (
+            f"SELECT {columns}, near.d2 FROM (SELECT id, {d2} AS d2 FROM {TABLE} WHERE {where} "
+            f"AND {cond} ORDER BY d2, id LIMIT %s) AS near JOIN {TABLE} AS s ON s.id = near.id "
+            "ORDER BY near.d2, near.id",
+            [
+                *d2p,
+                *where_p,
+                *condp,
+                sql_limit(),
+            ],
         )
-        params = [x for a, b in ranges for x in (*d2p, a, b, *condp)]
-    elif name == "in ids":
-        cells = [c for a, b in ranges for c in range(a, b + 1)]
-        inner = (
-            f"SELECT id, {d2} AS d2 FROM {TABLE} WHERE cell IN "
-            f"({', '.join(['%s'] * len(cells))}) AND {cond}"
-        )
-        params = [*d2p, *cells, *condp]
-    else:
-        raise ValueError(name)
-    return (
-        f"SELECT {columns}, found.d2 FROM (SELECT * FROM ({inner}) AS near ORDER BY d2, id "
-        f"LIMIT %s) AS found JOIN {TABLE} USING (id) ORDER BY found.d2, id",
-        [*params, sql_limit()],
-    )
+    raise ValueError(name)
 
 
 def variants(db: str, sample: list[Query], figures: dict) -> None:
-    from django.db import connection
+    """Other ways to search, timed on the same queries: single statements through the driver
+    (ids compared with the selector's 3 km statement), and ``nearby()`` itself with other
+    first stages (ids compared with its answers)."""
+    from unittest import mock
+
+    from yizhan.stations import selectors
 
     raw = raw_cursor(db)
 
@@ -1339,100 +1400,51 @@ def variants(db: str, sample: list[Query], figures: dict) -> None:
             timings.append((time.perf_counter() - start) * 1000)
             answers.append([r[0] for r in rows])
         say(
-            f"{db}:   {label:50s} p50 {percentile(timings, 0.5):6.2f} ms, p99 "
+            f"{db}:   {label:58s} p50 {percentile(timings, 0.5):6.2f} ms, p99 "
             f"{percentile(timings, 0.99):6.2f} ms"
         )
-        if name != "as is" or label != BASE_LABEL:
+        if name != "selector":
             differ = sum(1 for a, b in zip(base, answers, strict=True) if a != b)
             if differ:
-                say(f"{db}:     {differ} answers differ from the selector's SQL")
+                say(f"{db}:     {differ} answers differ from the selector's statement")
+                figures["problems"].append(f"variant {name}: {differ} answers differ")
         return answers
 
-    def all_shapes(suffix: str) -> None:
-        run("as is", f"as is{suffix}")
-        run("or ids", f"ids first (OR of ranges){suffix}")
-        run("union ids", f"ids first (UNION ALL per row){suffix}")
-        run("in ids", f"ids first (cell IN every cell){suffix}")
-        run("union all", f"UNION ALL per row, all columns{suffix}")
-        two_steps(db, raw, sample, figures, f"1 km, then 3 km if < 21{suffix}")
-        two_steps(db, raw, sample, figures, f"1 km, then 3 km, ids first (OR){suffix}", "or ids")
-        two_steps(db, raw, sample, figures, f"1 km, then 3 km, ids first (IN){suffix}", "in ids")
-
     say(
-        f"{db}: SQL variants through the driver ({len(sample)} queries; ids compared with the "
-        "selector's SQL; 'ids first' sorts id and distance alone, with the LIMIT, then joins "
-        "the rows):"
+        f"{db}: other searches ({len(sample)} queries; single statements through the driver, "
+        f"ids compared with the selector's {RADIUS_M} m statement):"
     )
-    base = run("as is", BASE_LABEL)
-    all_shapes("")
+    base = run("selector", f"the selector's statement, {RADIUS_M} m at once (no first stage)")
+    run("or ids", "the same, cells as an OR of ranges")
+    run("previous", "the previous selector: every column, OR of ranges")
     if db == "sqlite":
         raw.execute("PRAGMA cache_size = -262144")
-        run("as is", "as is, cache_size 256 MB (default 2 MB)")
         raw.execute("PRAGMA mmap_size = 1073741824")
-        run("as is", "as is, cache 256 MB + mmap 1 GB")
-        run("in ids", "ids first (cell IN), cache 256 MB + mmap 1 GB")
+        run("selector", "the selector's statement, cache 256 MB + mmap 1 GB")
         raw.execute("PRAGMA cache_size = -2000")
         raw.execute("PRAGMA mmap_size = 0")
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        if db == "sqlite":
-            cursor.execute(
-                f"CREATE INDEX bench_cover ON {TABLE} (cell, status, services_mask, lat, lng)"
-            )
-        else:
-            cursor.execute(
-                f"CREATE INDEX bench_cover ON {TABLE} (cell) INCLUDE (id, status, "
-                "services_mask, lat, lng)"
-            )
-            # It replaces the cell index (else the planner, which thinks a cell holds a few
-            # rows, keeps using the smaller one); put back afterwards.
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-                "AND indexdef LIKE '%%(cell)'",
-                [TABLE],
-            )
-            cell_index, cell_index_sql = cursor.fetchone()
-            cursor.execute(f'DROP INDEX "{cell_index}"')
-            cursor.execute(f"VACUUM ANALYZE {TABLE}")
-    say(
-        f"{db}:   (covering index on cell with status, services_mask, lat, lng (and id)"
-        f"{' replacing the cell index' if db == 'postgres' else ''} built in "
-        f"{time.perf_counter() - started:.1f} s)"
-    )
-    all_shapes(", covering index")
-    middle = nearby_q(sample[len(sample) // 2])
-    explain(db, *variant_sql("in ids", middle, db))
-    if db == "postgres":
-        # The planner misjudges how many rows a cell holds (cities make a few cells crowded)
-        # and may read the heap through a bitmap; without bitmap scans it can read the
-        # covering index alone (an index-only scan) and fetch the page's rows only.
-        raw.execute("SET enable_bitmapscan = off")
-        run("in ids", "ids first (cell IN), covering, no bitmap scans")
-        two_steps(db, raw, sample, figures, "1 km, 3 km, ids first (IN), no bitmap", "in ids")
-        explain(db, *variant_sql("in ids", middle, db))
-        raw.execute("RESET enable_bitmapscan")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX bench_cover")
-        if db == "postgres":
-            cursor.execute(cell_index_sql)
-    if db == "postgres":
-        # The heap in cell order: a search's rows share pages (CLUSTER is not kept up by
-        # later writes; a registry that changes slowly can re-cluster now and then).
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = %s "
-                "AND indexdef LIKE '%%(cell)'",
-                [TABLE],
-            )
-            index = cursor.fetchone()[0]
-            cursor.execute(f'CLUSTER {TABLE} USING "{index}"')
-            cursor.execute(f"VACUUM ANALYZE {TABLE}")
-        say(f"{db}:   (CLUSTER by cell in {time.perf_counter() - started:.1f} s)")
-        all_shapes(", clustered by cell")
-
-
-BASE_LABEL = "the selector's SQL"
+    say(f"{db}:   nearby() with another first stage (answers compared with the selector's):")
+    expected = [[s.id for s in run_selector(q).items] for q in sample]
+    for stage in (500, 1000, 1500, 2000, RADIUS_M):
+        with mock.patch.object(selectors, "FIRST_STAGE_M", stage):
+            for q in sample[:50]:
+                run_selector(q)
+            timings, differ, one = [], 0, 0
+            for q, ids in zip(sample, expected, strict=True):
+                start = time.perf_counter()
+                page = run_selector(q)
+                timings.append((time.perf_counter() - start) * 1000)
+                differ += [s.id for s in page.items] != ids
+            for q in sample[:100]:
+                one += len(selector_statements(q)) == 1
+        label = "none" if stage >= RADIUS_M else f"{stage} m"
+        say(
+            f"{db}:   first stage {label:8s} p50 {percentile(timings, 0.5):6.2f} ms, p99 "
+            f"{percentile(timings, 0.99):6.2f} ms; {one}% of queries in one statement"
+            + (f"; {differ} answers differ" if differ else "")
+        )
+        if differ:
+            figures["problems"].append(f"first stage {stage} m: {differ} answers differ")
 
 
 def explain(db: str, sql: str, params: list) -> None:
@@ -1445,51 +1457,11 @@ def explain(db: str, sql: str, params: list) -> None:
         else:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             plan = [r[0] for r in cursor.fetchall()]
-    say(f"{db}: plan of {sql[:60]}…")
+    listed = next((p for p in params if isinstance(p, list)), None)  # PostgreSQL: one array
+    cells = len(listed) if listed else len(re.findall(r"%s", sql[: sql.find(" AND status")])) - 5
+    say(f"{db}: plan of the statement for one query ({cells} cells listed):")
     for line in plan:
         say("    " + line[:160])
-
-
-def two_steps(
-    db: str, raw, sample: list[Query], figures: dict, label: str, shape: str = "as is"
-) -> None:
-    """A smaller circle first: when it holds 21 matches they are the nearest 21, and a dense
-    area reads a ninth of the rows; otherwise the full radius. Final ids are compared with
-    the selector's answers."""
-    from dataclasses import replace
-
-    from yizhan.core.geo import haversine_m
-
-    def one(q) -> tuple[list[int], int]:
-        steps = [replace(q, radius_m=1000), q] if q.radius_m > 1000 else [q]
-        for n, step in enumerate(steps, 1):
-            sql, params = variant_sql(shape, step, db)
-            raw.execute(to_driver(db, sql), params)
-            found = []
-            for row in raw.fetchall():
-                d = haversine_m(q.lat, q.lng, row[4], row[5])
-                if d <= step.radius_m:
-                    found.append((d, row[0]))
-            if len(found) > TOP or n == len(steps):
-                found.sort()
-                return [pk for _d, pk in found[:TOP]], n
-        raise AssertionError
-
-    for q in sample[:50]:
-        one(nearby_q(q))
-    timings, second, differ = [], 0, 0
-    for n, q in enumerate(sample):
-        start = time.perf_counter()
-        ids, steps = one(nearby_q(q))
-        timings.append((time.perf_counter() - start) * 1000)
-        second += steps == 2
-        if n < len(figures["answers"]) and ids != figures["answers"][n]:
-            differ += 1
-    say(
-        f"{db}:   {label:50s} p50 {percentile(timings, 0.5):6.2f} ms, p99 "
-        f"{percentile(timings, 0.99):6.2f} ms ({second / len(sample):.0%} needed the second "
-        f"step; {differ} of {min(len(sample), len(figures['answers']))} answers differ)"
-    )
 
 
 if __name__ == "__main__":

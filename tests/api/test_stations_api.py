@@ -3,6 +3,7 @@ check-ins and walk-ins, the checklist and inspections. Who may call what is in
 test_permission_matrix.py; here are the flows, the answers' contents and the bad input."""
 
 import io
+import json
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from tests.api.helpers import call, client_for
@@ -22,7 +23,9 @@ from yizhan.core.geo import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
 from yizhan.core.models import AuditEntry, IdempotencyRecord
 from yizhan.core.roles import Role
 from yizhan.people.services import account_create
+from yizhan.stations import selectors
 from yizhan.stations import services as s
+from yizhan.stations.choices import StationKind
 from yizhan.stations.models import (
     ChecklistItem,
     Inspection,
@@ -251,6 +254,39 @@ def test_nearby_navigation_links_are_in_each_apps_system(world, made, anon):
     assert gcj["links"] == item["links"]
 
 
+@pytest.mark.parametrize(
+    ("name", "address", "crs", "language"),
+    [
+        ('引号"与\\反斜杠', "换行\n制表\t\u2028末尾", "wgs84", "zh-hans"),
+        ("</script>&<>'", "", "bd09", "en"),
+        ("\x00\x1f控制", "𝔘nicode ☕", "gcj02", "zh-hans"),
+    ],
+)
+def test_nearby_items_are_the_json_of_their_fields(db, name, address, crs, language):
+    """The endpoint writes each result's JSON by hand: it reads back as the fields."""
+    from yizhan.core.geo import from_wgs84, navigation_links
+    from yizhan.stations import api as stations_api
+
+    with translation.override(language):
+        key = (7, name, "corner", address, 40.0951234, 113.3051234, 0b1011, "0352-1", "店",
+               crs, language, 0, f"/stations/{stations_api._URL_ID}/")  # fmt: skip
+        head, tail = stations_api._nearby_parts.__wrapped__(key)
+        item = json.loads("{" + head + "," + tail + "}")
+        lat, lng = from_wgs84(40.0951234, 113.3051234, crs)
+        assert item == {
+            "id": 7, "name": name, "kind": "corner",
+            "kind_label": str(StationKind.CORNER.label), "address": address,
+            "lat": round(lat, 7), "lng": round(lng, 7), "crs": crs,
+            "services": [{"code": code, "name": label}
+                         for code, label in selectors.service_labels(0b1011)],
+            "contact_phone": "0352-1", "host_name": "店",
+            "links": navigation_links(40.0951234, 113.3051234, name, address),
+            "url": "/stations/7/",
+        }  # fmt: skip
+        assert json.loads("{" + stations_api._nearby_parts.__wrapped__(
+            key[:-1] + (None,))[1] + "}")["url"] is None  # fmt: skip
+
+
 def test_nearby_reflects_a_change_at_once(world, made, anon):
     before = nearby(anon, lat=40.095, lng=113.305, radius=100).json()["items"][0]
     s.station_update(
@@ -296,11 +332,15 @@ def test_nearby_query_count_does_not_grow_with_the_page_size(world, made, anon):
     nearby(anon, lat=40.095, lng=113.305, services="water")  # the catalogue is cached once
     counts = {}
     for size in (1, 50):
-        with CaptureQueriesContext(connection) as queries:
-            body = nearby(anon, lat=40.095, lng=113.305, services="water", page_size=size).json()
-        counts[size] = len(queries)
-        assert len(body["items"]) == min(size, 34)
-    assert counts[1] == counts[50] == 1
+        for radius in (1000, 3000):
+            with CaptureQueriesContext(connection) as queries:
+                body = nearby(anon, lat=40.095, lng=113.305, services="water", page_size=size,
+                              radius=radius).json()  # fmt: skip
+            counts[size, radius] = len(queries)
+            assert len(body["items"]) == min(size, 34)
+    # One statement, or two when the radius is above 1 km and the 1 km circle holds fewer
+    # places than the page and one more (34 places: not for 50 a page).
+    assert counts == {(1, 1000): 1, (1, 3000): 1, (50, 1000): 1, (50, 3000): 2}
 
 
 # --- nearby: bad input ---------------------------------------------------------------------------

@@ -110,6 +110,114 @@ def test_an_edited_export_updates_by_reference(world):
     assert entry.data["after"]["name"] == "甲一小哥驿站（新址）"
 
 
+# --- stations without a reference ---------------------------------------------------------------
+
+
+def no_ref_stations(world) -> tuple[Station, Station]:
+    """Two stations registered on the console, without a reference: one in A1, one in A2."""
+    mine = exchange.station_create(
+        name="无编号驿站", kind="rider_station", community=world.community_a1, lat=40.0952,
+        lng=113.3061, actor=world.community_staff, services=["rest"], hours="24小时",
+    )  # fmt: skip
+    theirs = exchange.station_create(
+        name="别处驿站", kind="corner", community=world.community_a2, lat=40.095, lng=113.33,
+        actor=world.other_community_staff,
+    )  # fmt: skip
+    return mine, theirs
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_station_without_a_reference_is_exported_by_number_and_reimports_as_itself(world, fmt):
+    made = registry(world)
+    mine, _theirs = no_ref_stations(world)
+    data = export_stations(Station.objects.filter(area_code__startswith="440000001001"), fmt)
+    sheet = read(data, fmt)
+    assert sorted(r[0] for r in sheet[1:]) == [f"#{mine.pk}", "A1-001", "A1-002"]
+    before = snapshot()
+
+    report = import_stations(data, actor=world.community_staff)
+
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 0, 3, [])
+    assert snapshot() == before  # no copy of the station without a reference
+    assert Station.objects.get(pk=mine.pk).ref == ""  # and it still has none
+    assert made["first"].pk != mine.pk
+
+
+def test_an_edited_row_with_a_number_updates_that_station(world):
+    mine, _theirs = no_ref_stations(world)
+    data = xlsx([row(ref=f"#{mine.pk}", name="无编号驿站（新址）", services="饮水")])
+
+    report = import_stations(data, actor=world.community_staff)
+
+    assert (report.created, report.updated, report.errors) == (0, 1, [])
+    mine.refresh_from_db()
+    assert (mine.name, mine.ref, exchange.service_codes(mine.services_mask)) == (
+        "无编号驿站（新址）", "", ["water"],
+    )  # fmt: skip
+    assert Station.objects.count() == 2
+    entry = AuditEntry.objects.filter(action="station.updated", target_id=str(mine.pk)).get()
+    assert entry.actor == world.community_staff
+
+
+def test_a_number_the_importer_may_not_operate_is_a_row_error(world):
+    mine, theirs = no_ref_stations(world)
+    data = xlsx([row(name="好一"), row(ref=f"#{theirs.pk}", community="440000001002",
+                                         lng=113.33, name="改别人的")])  # fmt: skip
+    before = snapshot()
+
+    report = import_stations(data, actor=world.community_staff)
+
+    assert errors_of(report) == [(3, "ref")]
+    assert report.errors[0].message == f"You may not change the station #{theirs.pk}."
+    assert snapshot() == before
+    # With the rows kept that can be, the other community's station is still not touched.
+    report = import_stations(data, actor=world.community_staff, all_or_nothing=False)
+    assert (report.created, report.updated, errors_of(report)) == (1, 0, [(3, "ref")])
+    assert Station.objects.get(pk=theirs.pk).name == "别处驿站"
+    # The street's admin runs both communities: the same row updates it.
+    report = import_stations(xlsx([row(ref=f"#{theirs.pk}", community="440000001002",
+                                       lng=113.33, name="改别人的", kind="爱心角")]),
+                             actor=world.street_admin)  # fmt: skip
+    assert (report.updated, report.errors) == (1, [])
+    assert Station.objects.get(pk=theirs.pk).name == "改别人的"
+
+
+@pytest.mark.parametrize("ref", ["#999999", "#", "#12a", "# 12"])
+def test_a_number_that_names_no_station_is_a_row_error(world, ref):
+    no_ref_stations(world)
+    before = snapshot()
+    report = import_stations(xlsx([row(ref=ref)]), actor=world.community_staff)
+    assert errors_of(report) == [(2, "ref")]
+    assert "leave the reference empty" in report.errors[0].message
+    assert snapshot() == before
+
+
+def test_a_station_by_number_and_by_reference_in_one_file(world):
+    made = registry(world)
+    first = made["first"]
+    data = xlsx([row(ref="A1-001", name="甲"), row(ref=f"#{first.pk}", name="乙")])
+    before = snapshot()
+    report = import_stations(data, actor=world.street_admin)
+    assert errors_of(report) == [(3, "ref")]
+    assert report.errors[0].message == f"This station (#{first.pk}) is also on row 2."
+    assert snapshot() == before
+
+
+def test_an_export_by_number_into_an_empty_registry_says_how_to_add_them(world):
+    with transaction.atomic():
+        mine, _theirs = no_ref_stations(world)
+        data = export_stations(Station.objects.filter(pk=mine.pk), "csv")
+        transaction.set_rollback(True)
+    report = import_stations(data, actor=world.community_staff)
+    assert errors_of(report) == [(2, "ref")] and Station.objects.count() == 0
+
+
+def read(data: bytes, fmt: str) -> list[list]:
+    if fmt == "xlsx":
+        return [[c.value for c in r] for r in load_workbook(io.BytesIO(data)).active.iter_rows()]
+    return [line.split(",") for line in data.decode("utf-8-sig").splitlines()]
+
+
 def test_export_format(world):
     made = registry(world)
     data = export_stations(Station.objects.order_by("ref"), "xlsx")

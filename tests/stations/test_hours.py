@@ -328,11 +328,13 @@ def test_hours_not_published_are_never_open():
 
 def test_week_table():
     rows = h.week_table(h.parse_text("周一至周五 08:00-12:00,14:00-18:00"))
+    # In the site's default language (简体中文).
+    assert [label for label, _periods in rows] == ["周" + d for d in "一二三四五六日"]
     assert [periods for _label, periods in rows] == ["08:00-12:00, 14:00-18:00"] * 5 + [
-        "Closed",
-        "Closed",
+        "已关闭",
+        "已关闭",
     ]
-    assert [periods for _label, periods in h.week_table(ALWAYS)] == ["24 hours"] * 7
+    assert [periods for _label, periods in h.week_table(ALWAYS)] == ["24 小时"] * 7
 
 
 def test_json_forms():

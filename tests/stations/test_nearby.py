@@ -7,10 +7,11 @@ Hypothesis can lay out hundreds of them quickly; the services' own writes are te
 
 import math
 from datetime import datetime
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -212,17 +213,68 @@ def test_pages_are_disjoint_and_complete(community):
     assert ids(sel.nearby(query(lat, lng, 3000, page=9, page_size=5))) == []
 
 
-def test_one_query_whatever_the_page_size(community):
+def test_statements_per_search(community):
+    """One statement when the radius is at most the first stage's, or when the first stage
+    holds the page and one more row; two when it does not; whatever the page size."""
     lat, lng = DATONG
-    for i in range(30):
+    for i in range(30):  # 30 to 1,567 m: 19 within the first stage's 1,000 m
         put(community, *destination(lat, lng, i * 12, 30 + i * 53), name=f"s{i}")
-    for size in (1, 5, 20, 50):
+    assert sel.FIRST_STAGE_M == 1000
+    expected = {1: 1, 5: 1, 18: 1, 19: 2, 20: 2, 50: 2}  # 19 + 1 > 19 within 1 km
+    for size, statements in expected.items():
         for open_now in (False, True):
-            with CaptureQueriesContext(connection) as queries:
-                page = sel.nearby(query(lat, lng, 3000, page_size=size, open_now=open_now))
-                # Reading what the page shows needs no more queries (the catalogue is cached).
-                [(item.is_open, item.status, item.links, item.point) for item in page.items]
-            assert len(queries) == 1, (size, open_now, [q["sql"] for q in queries])
+            for radius, count in ((3000, statements), (1000, 1)):
+                with CaptureQueriesContext(connection) as queries:
+                    page = sel.nearby(query(lat, lng, radius, page_size=size, open_now=open_now))
+                    # Reading what the page shows needs no more queries (the catalogue is
+                    # cached).
+                    [(item.is_open, item.status, item.links, item.point) for item in page.items]
+                assert len(queries) == count, (size, open_now, radius)
+                assert ids(page) == [pk for _d, pk in brute_force(query(lat, lng, radius))][:size]
+
+
+def test_the_first_stage_answers_only_when_it_holds_enough(community):
+    """The 1 km circle's nearest rows are the answer only when it holds the page and one more:
+    a place just outside it is never left out, nor one just inside it wrongly taken."""
+    lat, lng = DATONG
+    inside = [put(community, *destination(lat, lng, b, m), name=f"in{m}")
+              for b, m in ((10, 100), (120, 500), (250, 999.99))]  # fmt: skip
+    outside = put(community, *destination(lat, lng, 80, 1000.01), name="out")
+    with CaptureQueriesContext(connection) as queries:
+        page = sel.nearby(query(lat, lng, 3000, page_size=2))
+    assert ids(page) == [inside[0].pk, inside[1].pk] and page.has_more and len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        page = sel.nearby(query(lat, lng, 3000, page_size=3))
+    assert ids(page) == [s.pk for s in inside] and page.has_more and len(queries) == 2
+    page = sel.nearby(query(lat, lng, 3000, page_size=2, page=2))
+    assert ids(page) == [inside[2].pk, outside.pk] and not page.has_more
+
+
+def test_the_search_reads_the_covering_index_alone(community):
+    """The inner SELECT needs only the index's columns, and seeks each cell's open stations in
+    the circle's latitude band; the table is read by id for the page.
+    (On PostgreSQL a handful of rows is read by a sequential scan; with that and bitmap scans
+    off, the plan shows the statement can run from the index alone.)"""
+    put(community, *DATONG)
+    sql, params = sel._search_sql(query(*DATONG, 3000, mask=REST, kinds=("corner",)), 25)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+            index = (
+                "USING COVERING INDEX station_nearby_idx (cell=? AND status=? AND lat>? AND lat<?)"
+            )
+            assert index in plan, plan
+            assert "USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " / ".join(row[0].strip() for row in cursor.fetchall())
+            assert "Index Only Scan using station_nearby_idx" in plan, plan
+            condition = next(line for line in plan.split(" / ") if line.startswith("Index Cond"))
+            assert "(lat >= " in condition and "(lat <= " in condition, plan
+            assert "Index Scan using stations_station_pkey" in plan, plan
 
 
 @pytest.mark.parametrize("boundary", ["row", "column", "corner"])
@@ -311,15 +363,24 @@ station_specs = st.lists(
     page=st.integers(1, 4),
     page_size=st.integers(1, 8),
     hour=st.integers(0, 23),
+    spread=st.sampled_from([1.0, 1.0, 0.15]),
+    first_stage=st.one_of(st.just(1000), st.integers(1, 6000)),
+    listed=st.sampled_from([2000, 2000, 3]),
 )
 def test_nearby_is_the_brute_force_scan(
-    community, specs, q_lat, q_lng, radius, mask, kinds, open_now, page, page_size, hour
-):
+    community, specs, q_lat, q_lng, radius, mask, kinds, open_now, page, page_size, hour,
+    spread, first_stage, listed,
+):  # fmt: skip
+    """Also with the first stage at any radius, and the stations packed within about 1 km
+    (``spread``), so that the first stage answers alone or falls through to the full radius
+    in every kind of layout; and with the cells named as ranges (``listed``)."""
     Station.objects.all().delete()
     base_lat, base_lng = 40.09, 113.30  # a cell corner: the query sits across four cells
     previous = None
     for dlat, dlng, smask, kind, status, hours, twin in specs:
-        lat, lng = previous if twin and previous else (base_lat + dlat, base_lng + dlng)
+        lat, lng = (
+            previous if twin and previous else (base_lat + dlat * spread, base_lng + dlng * spread)
+        )
         put(community, lat, lng, mask=smask, kind=kind, status=status, hours=parse_text(hours))
         previous = (lat, lng)
     at = datetime(2026, 9, 29, hour, 30, tzinfo=TZ)
@@ -327,12 +388,77 @@ def test_nearby_is_the_brute_force_scan(
               open_now=open_now, page=page, page_size=page_size, at=at)  # fmt: skip
     expected = brute_force(q)
     start = (page - 1) * page_size
-    result = sel.nearby(q)
+    with (
+        mock.patch.object(sel, "FIRST_STAGE_M", first_stage),
+        mock.patch.object(sel, "MAX_LISTED_CELLS", listed),
+    ):
+        result = sel.nearby(q)
     assert ids(result) == [pk for _d, pk in expected[start : start + page_size]]
     assert [item.distance_m for item in result.items] == [
         d for d, _pk in expected[start : start + page_size]
     ]
     assert result.has_more == (len(expected) > start + page_size)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    first_stage=st.integers(50, 3000),
+    places=st.lists(
+        st.tuples(
+            st.floats(0, 360),  # bearing
+            st.floats(0, 1.6),  # distance, in first stages
+            st.sampled_from([REST, REST | WATER, CHARGING]),
+            st.sampled_from(["24小时", "24小时", "每天 08:00-20:00", ""]),
+            st.booleans(),  # a twin at the previous place's point
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    beyond=st.floats(1.01, 3),  # the radius, in first stages
+    mask=st.sampled_from([0, REST, CHARGING]),
+    open_now=st.booleans(),
+    page=st.integers(1, 3),
+    page_size=st.integers(1, 6),
+    hour=st.integers(0, 23),
+)
+def test_the_staged_search_is_the_brute_force_scan(
+    community, first_stage, places, beyond, mask, open_now, page, page_size, hour
+):
+    """Places on both sides of the first stage's circle, a radius beyond it: the first stage
+    answers alone exactly when it holds the page and one more, and is never wrong."""
+    Station.objects.all().delete()
+    lat, lng = 40.1, 113.3
+    previous = None
+    for bearing, share, smask, hours, twin in places:
+        point = (
+            previous if twin and previous else destination(lat, lng, bearing, share * first_stage)
+        )
+        put(community, *point, mask=smask, hours=parse_text(hours))
+        previous = point
+    at = datetime(2026, 9, 29, hour, 30, tzinfo=TZ)
+    radius = first_stage + max(1, round(first_stage * (beyond - 1)))
+    q = query(lat, lng, radius, mask=mask, open_now=open_now, page=page, page_size=page_size,
+              at=at)  # fmt: skip
+    expected = brute_force(q)
+    start = (page - 1) * page_size
+    with (
+        mock.patch.object(sel, "FIRST_STAGE_M", first_stage),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        result = sel.nearby(q)
+    assert ids(result) == [pk for _d, pk in expected[start : start + page_size]]
+    assert [item.distance_m for item in result.items] == [
+        d for d, _pk in expected[start : start + page_size]
+    ]
+    assert result.has_more == (len(expected) > start + page_size)
+    held = sum(d <= first_stage for d, _pk in expected) > start + page_size
+    assert len(queries) <= (2 if held else 3)
+    if not held:
+        assert len(queries) >= 2
 
 
 # --- the request's input --------------------------------------------------------------------------
@@ -409,7 +535,10 @@ def test_stations_on_a_ring_centimetres_apart(community, ring, radius_of_ring, p
         result = sel.nearby(q)
     assert ids(result) == [pk for _d, pk in expected[start : start + page_size]]
     assert result.has_more == (len(expected) > start + page_size)
-    assert len(queries) <= 2
+    # A close call costs one more statement, in the first stage when it answers, else in the
+    # full radius after it.
+    held = sum(d <= sel.FIRST_STAGE_M for d, _pk in expected) > start + page_size
+    assert len(queries) <= (2 if held else 3)
 
 
 @settings(max_examples=500, deadline=None)
@@ -429,7 +558,7 @@ def test_the_flat_distance_stays_within_its_slack(lat, radius, bearing, share):
     assert exact <= flat * (1 + sel._slack(q)) + 1e-6
 
 
-def test_a_close_call_costs_one_bounded_second_query(community):
+def test_a_close_call_costs_one_bounded_second_query(community, monkeypatch):
     lat, lng = 40.0, 113.3
     put(community, *destination(lat, lng, 45, 2000.00))
     for i in range(6):
@@ -437,7 +566,12 @@ def test_a_close_call_costs_one_bounded_second_query(community):
     far = put(community, *destination(lat, lng, 0, 2900))
     with CaptureQueriesContext(connection) as queries:
         page = sel.nearby(query(lat, lng, 3000, page_size=1))
-    assert len(queries) == 2 and len(page.items) == 1
+    # The first stage (1 km) finds nothing; the full radius, then its bounded second read.
+    assert len(queries) == 3 and len(page.items) == 1
+    monkeypatch.setattr(sel, "FIRST_STAGE_M", 3000)
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(sel.nearby(query(lat, lng, 3000, page_size=1))) == ids(page)
+    assert len(queries) == 2
     # The second read stops just beyond the page's farthest row: the one at 2,900 m is not read.
     with connection.cursor() as cursor:
         sql, params = sel._search_sql(query(lat, lng, 3000), None, reach_m=2000.03)

@@ -16,6 +16,7 @@ the row's content, and writes the answer as text: no schema validation per reque
 import json
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from json.encoder import encode_basestring as _js
 from typing import Any
 
 from django.conf import settings
@@ -429,12 +430,14 @@ def _point(station: Station, crs) -> tuple[float, float]:
 
 
 def _service_names() -> dict[int, tuple[str, str]]:
-    """bit → (code, name in the request's language), in catalogue order: one cache read."""
-    english = selectors.translation_language().startswith("en")
-    return {
-        bit: (code, name_en if english else name)
-        for code, bit, name, name_en, _active in catalogue()
-    }
+    """bit → (code, name in the request's language), in catalogue order (do not change it:
+    it is shared)."""
+    return _names_of(catalogue(), selectors.translation_language().startswith("en"))
+
+
+@lru_cache(maxsize=8)
+def _names_of(rows: tuple, english: bool) -> dict[int, tuple[str, str]]:
+    return {bit: (code, name_en if english else name) for code, bit, name, name_en, _a in rows}
 
 
 def _services(mask: int, names: dict[int, tuple[str, str]]) -> list[dict]:
@@ -759,7 +762,7 @@ def nearby(request):
     context = (
         str(q.crs),
         translation.get_language() or "",
-        hash(tuple(catalogue())),
+        hash(catalogue()),
         _url_template(),
     )
     items = []
@@ -793,27 +796,40 @@ def _dumps(value: Any) -> str:
 
 @lru_cache(maxsize=4096)
 def _nearby_parts(key: tuple) -> tuple[str, str]:
-    """The JSON of a result's fields before and after its distance and open status."""
-    sid, name, kind, address, lat, lng, mask, phone, host, crs, _lang, _cat, template = key
+    """The JSON of a result's fields before and after its distance and open status.
+
+    Written out by hand rather than through ``json.dumps`` (this runs for every result the
+    memo has not seen, which under load is most of them): strings through the json module's
+    own escaping (``encode_basestring``, as ``ensure_ascii=False`` does), numbers as
+    ``json.dumps`` writes them (``repr``); ``test_stations_api`` checks it against
+    ``json.loads``."""
+    sid, name, kind, address, lat, lng, mask, phone, host, crs, language, _cat, template = key
     p_lat, p_lng = from_wgs84(lat, lng, crs)
-    head = {
-        "id": sid,
-        "name": name,
-        "kind": kind,
-        "kind_label": str(StationKind(kind).label),
-        "address": address,
-        "lat": round(p_lat, 7),
-        "lng": round(p_lng, 7),
-        "crs": crs,
-    }
-    tail = {
-        "services": _services(mask, _service_names()),
-        "contact_phone": phone,
-        "host_name": host,
-        "links": navigation_links(lat, lng, name, address),
-        "url": _url(template, sid),
-    }
-    return _fragment(head), _fragment(tail)
+    names = _names_of(catalogue(), language.startswith("en"))
+    services = ",".join(
+        f'{{"code":{_js(code)},"name":{_js(label)}}}'
+        for bit, (code, label) in names.items()
+        if mask >> bit & 1
+    )
+    links = navigation_links(lat, lng, name, address)
+    url = _url(template, sid)
+    head = (
+        f'"id":{int(sid)!r},"name":{_js(name)},"kind":{_js(kind)},'
+        f'"kind_label":{_js(_kind_label(kind, language))},"address":{_js(address)},'
+        f'"lat":{float(round(p_lat, 7))!r},"lng":{float(round(p_lng, 7))!r},"crs":{_js(crs)}'
+    )
+    tail = (
+        f'"services":[{services}],"contact_phone":{_js(phone)},"host_name":{_js(host)},'
+        f'"links":{{"amap":{_js(links["amap"])},"baidu":{_js(links["baidu"])},'
+        f'"tencent":{_js(links["tencent"])}}},"url":{"null" if url is None else _js(url)}'
+    )
+    return head, tail
+
+
+@lru_cache(maxsize=64)
+def _kind_label(kind: str, _language: str) -> str:
+    """A kind's label in the request's language (the language is part of the memo's key)."""
+    return str(StationKind(kind).label)
 
 
 def _fragment(data: dict) -> str:

@@ -6,11 +6,13 @@ import. An export is written in exactly the import's format, so it re-imports cl
 re-importing an unchanged export changes nothing: every row counts as "unchanged").
 
 An import never writes a model itself: each row goes through ``station_create`` (no reference,
-or a new one) or ``station_update`` (a reference that exists), inside one transaction with a
-savepoint per row, so the services' checks, permission rules and audit entries hold exactly as
-they do for the pages and the API. A row the services refuse becomes a :class:`RowError`
-(row number, column, message); all-or-nothing (the default) then rolls every row back, and the
-report still lists every bad row, so one pass finds them all.
+or a new one) or ``station_update`` (a reference that exists, or ``#<id>``: a station without a
+reference is exported with its number written that way, so that it re-imports as itself rather
+than as a copy), inside one transaction with a savepoint per row, so the services' checks,
+permission rules and audit entries hold exactly as they do for the pages and the API. A row
+the services refuse becomes a :class:`RowError` (row number, column, message); all-or-nothing
+(the default) then rolls every row back, and the report still lists every bad row, so one pass
+finds them all.
 
 The reading is defensive because the file comes from a person's desktop: the content decides
 the format (an ``.xlsx`` is a zip holding ``xl/workbook.xml``; CSV is text in UTF-8, with or
@@ -118,7 +120,8 @@ COLUMNS: tuple[Column, ...] = (
         ("ref", "reference", "编号"),
         width=14,
         note="您自己的编号（字母、数字或 . _ : / -，最多 64 个字符）。留空则新建站点；"
-        "与已有站点相同则更新该站点。同一文件内不能重复。",
+        "与已有站点相同则更新该站点。同一文件内不能重复。#加数字（如 #125）指系统内编号为"
+        "该数字的站点：导出时没有外部编号的站点写作这样，再导入时更新该站点。",
     ),
     Column("name", "名称", ("name", "站点名称"), True, 26, note="必填，最多 100 个字符。"),
     Column(
@@ -828,7 +831,7 @@ def _update(row: _Row, station: Station, actor: Any) -> bool:
                 "move it to another community."
             )
             % {
-                "ref": station.ref,
+                "ref": station.ref or f"#{station.pk}",
                 "community": station.community.name,
                 "code": station.community.code,
             },
@@ -880,9 +883,10 @@ def import_stations(
     total = len(sheet.rows)
     communities = _Communities()
     refs_seen: dict[str, int] = {}
+    stations_seen: dict[int, int] = {}
     try:
         with transaction.atomic():
-            existing = _stations_by_ref(sheet)
+            existing = _stations_by_ref(sheet, actor)
             for done, (number, values) in enumerate(sheet.rows, start=1):
                 cells = {
                     key: values[i] if i < len(values) else None
@@ -891,6 +895,7 @@ def import_stations(
                 }
                 row = _parse_row(number, cells, communities)
                 ref = row.values.get("ref", "")
+                station = None
                 if ref:
                     if ref in refs_seen:
                         row.errors.append(
@@ -902,7 +907,20 @@ def import_stations(
                         )
                     else:
                         refs_seen[ref] = number
-                outcome = _apply(row, existing.get(ref) if ref else None, actor)
+                    station = _station_for(row, ref, existing)
+                if station is not None and not row.errors:
+                    # The same station by its reference on one row and by #id on another.
+                    if station.pk in stations_seen:
+                        row.errors.append(
+                            (
+                                "ref",
+                                _("This station (%(ref)s) is also on row %(row)s.")
+                                % {"ref": f"#{station.pk}", "row": stations_seen[station.pk]},
+                            )
+                        )
+                    else:
+                        stations_seen[station.pk] = number
+                outcome = _apply(row, station, actor)
                 if outcome is None:
                     report.errors.extend(RowError(number, col, msg) for col, msg in row.errors)
                 else:
@@ -917,7 +935,16 @@ def import_stations(
     return report
 
 
-def _stations_by_ref(sheet: _Sheet) -> dict[str, Station]:
+#: A reference that names a station by its number (``#125``): what an export writes for a
+#: station without a reference of its own. References cannot contain ``#`` (``services._REF``).
+_ID_REF = re.compile(r"^#(\d{1,18})$")
+#: Stations found by ``#<id>`` that the actor may not operate (``_stations_by_ref``).
+_NOT_YOURS = object()
+
+
+def _stations_by_ref(sheet: _Sheet, actor: Any) -> dict[str, Any]:
+    """The stations the sheet's references name: by reference, and by ``#<id>`` — the latter
+    only among the stations ``actor`` may operate (the others map to ``_NOT_YOURS``)."""
     if "ref" not in sheet.columns:
         return {}
     position = sheet.columns.index("ref")
@@ -928,12 +955,51 @@ def _stations_by_ref(sheet: _Sheet) -> dict[str, Station]:
             if position < len(values) and _cell_text(values[position])
         }
     )
-    found: dict[str, Station] = {}
+    ids = {int(m[1]): ref for ref in refs if (m := _ID_REF.match(ref))}
+    refs = [ref for ref in refs if not ref.startswith("#")]
+    found: dict[str, Any] = {}
     for start in range(0, len(refs), 500):
         chunk = refs[start : start + 500]
         for station in Station.objects.filter(ref__in=chunk).select_related("community"):
             found[station.ref] = station
+    numbers = sorted(ids)
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        allowed = restrict(Station.objects.filter(pk__in=chunk), actor, Action.OPERATE)
+        for station in allowed.select_related("community"):
+            found[ids[station.pk]] = station
+        for pk in (
+            Station.objects.filter(pk__in=chunk)
+            .exclude(pk__in=allowed.values("pk"))
+            .values_list("pk", flat=True)
+        ):
+            found[ids[pk]] = _NOT_YOURS
     return found
+
+
+def _station_for(row: _Row, ref: str, existing: dict[str, Any]) -> Station | None:
+    """The station a row's reference names (None: a new one), or None with a row error for a
+    ``#<id>`` that names no station, or one the actor may not operate."""
+    station = existing.get(ref)
+    if not ref.startswith("#"):
+        return station
+    if station is _NOT_YOURS:
+        row.errors.append(("ref", _("You may not change the station %(ref)s.") % {"ref": ref}))
+    elif station is None:
+        row.errors.append(
+            (
+                "ref",
+                _(
+                    "There is no station %(ref)s (# and a number name a station by its "
+                    "number, as an export writes it): leave the reference empty to add it as "
+                    "a new station."
+                )
+                % {"ref": ref},
+            )
+        )
+    else:
+        return station
+    return None
 
 
 def _apply(row: _Row, station: Station | None, actor: Any) -> str | None:
@@ -969,7 +1035,8 @@ def station_row(station: Station) -> list[Any]:
     """The values of one station in :data:`COLUMNS` order (numbers as numbers)."""
     hours = station.opening_hours
     values = {
-        "ref": station.ref,
+        # Without a reference of its own, the station's number: it re-imports as itself.
+        "ref": station.ref or f"#{station.pk}",
         "name": station.name,
         "kind": KIND_NAMES.get(station.kind, station.kind),
         "community": station.community.code,

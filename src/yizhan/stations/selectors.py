@@ -1,16 +1,23 @@
 """Every read of the station registry a page or endpoint needs, already scoped.
 
 The nearby search (一刻钟服务圈) is the hot path: :func:`nearby` answers "what is near me, open
-now, with charging" in one SQL statement on either database, through the ``cell`` index.
+now, with charging" with one SQL statement in the common case, on either database, through one
+covering index (``station_nearby_idx``).
 
-Why this design (benchmarks/nearby.py has the figures): every station stores the 0.01° grid
-cell it lies in (``core.geo.cell_of``: row-major, ``row * 100000 + col``). The cells a search
-circle touches form one contiguous run of cell numbers per row of cells, so the query is a
-handful of ``cell BETWEEN a AND b`` ranges on one B-tree index (a 3 km circle: 6 or 7 ranges),
-plus the service bit test, status, kinds and a squared equirectangular distance to order by —
-plain SQL that SQLite and PostgreSQL both run from the same index, with no extension (PostGIS,
-SpatiaLite, R*Tree) and no in-memory copy that several worker processes would have to keep
-fresh. Exact great-circle distances are computed in Python for the rows returned only.
+Why this design (benchmarks/nearby.py and docs/benchmarks.md have the figures): every station
+stores the 0.01° grid cell it lies in (``core.geo.cell_of``: row-major, ``row * 100000 +
+col``), and ``station_nearby_idx`` holds, per cell and status, the stations by latitude with
+every other column the search filters and orders on (lng, services_mask, kind) and the id. The
+statement lists the cells the search circle's box touches (``cell IN (…)``: 9 to 12 for 1 km,
+about 50 for 3 km), seeks in each the open stations within the circle's latitude band, keeps
+those that offer the services and kinds asked for and lie within a squared equirectangular
+distance of the point, sorts only (id, distance) with the LIMIT — all from the index, without
+touching the table — and then reads the page's rows by id. A larger radius is searched in two
+stages: 1 km first, the full radius only when 1 km holds too few (exact: when enough places lie
+within 1 km they are the nearest). Plain SQL that SQLite and PostgreSQL both run from the same
+index, with no extension (PostGIS, SpatiaLite, R*Tree) and no in-memory copy that several worker
+processes would have to keep fresh. Exact great-circle distances are computed in Python for the
+rows returned only.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any
@@ -411,6 +418,21 @@ _COLUMNS = (
 #: Rows read beyond a page: they show whether a row not read could still be nearer (``nearby``).
 _SPARE_ROWS = 4
 
+#: The first search circle (metres) when the radius asked for is larger. Where places are
+#: dense it holds the page already, and then its nearest rows are the nearest of all (every
+#: place outside it is farther than every place inside); a 1 km circle reads about a ninth of
+#: the rows of a 3 km one. When it holds fewer rows than wanted, the full radius is searched.
+FIRST_STAGE_M = 1000
+
+#: How much wider (degrees, about 1 cm) the latitude band of a search is than its distance cut.
+_BAND_PAD_DEG = 1e-7
+
+#: The most cells a statement lists (``cell IN (…)``: one short index range each); a larger box
+#: (a radius above about 18 km in China's far north, above the 20 km maximum elsewhere) names
+#: its rows of cells as ranges instead (``cell BETWEEN a AND b``): the same rows, read less
+#: directly (PostgreSQL then scans the table's pages through a bitmap).
+MAX_LISTED_CELLS = 2000
+
 
 def _slack(q: NearbyQuery) -> float:
     """How much larger, relatively, the flat distance the SQL orders by can be than the exact
@@ -425,37 +447,81 @@ def _slack(q: NearbyQuery) -> float:
 def _search_sql(
     q: NearbyQuery, limit: int | None, reach_m: float | None = None
 ) -> tuple[str, list[Any]]:
-    """The search statement; ``reach_m`` (exact metres) narrows the cut below the radius."""
-    table = connection.ops.quote_name(Station._meta.db_table)
+    """The search statement for ``q``'s circle and filters: rows of ``_COLUMNS`` and the flat
+    distance ``d2``, nearest first (then by id), at most ``limit``.
+
+    "Ids first": the inner SELECT needs only columns of ``station_nearby_idx`` (cell, status,
+    lat, lng, services_mask, kind, id), so it reads that index alone (PostgreSQL: an
+    index-only scan; SQLite: a covering index), seeking each cell's open stations within the
+    circle's latitude band, and sorts just ids and distances; the outer one joins the
+    ``limit`` rows kept back to the table by id for what a result shows. ``reach_m`` (exact
+    metres) narrows the cut below the radius.
+    """
     cos_lat = max(math.cos(math.radians(q.lat)), 1e-6)
     radius_deg = q.radius_m / M_PER_DEG
-    cut_deg = radius_deg * max(1.01, 1 + _slack(q))
+    slack = _slack(q)
+    cut_deg = radius_deg * max(1.01, 1 + slack)
     if reach_m is not None:
-        cut_deg = min(cut_deg, (reach_m * (1 + _slack(q)) + 1e-6) / M_PER_DEG)
+        cut_deg = min(cut_deg, (reach_m * (1 + slack) + 1e-6) / M_PER_DEG)
+    d2_params: list[Any] = [q.lat, q.lat, q.lng, q.lng, cos_lat * cos_lat]
+    vendor = connection.vendor
+    ranges = cell_ranges(q.lat, q.lng, q.radius_m)
+    cell_params: list[Any]
+    if sum(last - first + 1 for first, last in ranges) <= MAX_LISTED_CELLS:
+        # Every cell by number: PostgreSQL reads a list (= ANY) from the index alone, where an
+        # OR of ranges always becomes a bitmap scan of the table's pages. There the list is one
+        # array parameter (the same statement text whatever the circle, which psycopg parses
+        # once); SQLite has no arrays and binds each cell.
+        cells = [cell for first, last in ranges for cell in range(first, last + 1)]
+        if vendor == "postgresql":
+            shape, cell_params = -1, [cells]
+        else:
+            shape, cell_params = len(cells), cells
+    else:
+        shape, cell_params = -2 * len(ranges), [bound for pair in ranges for bound in pair]
+    sql = _statement(vendor, shape, bool(q.mask), len(q.kinds), limit is not None)
+    # The latitude band the distance cut allows (d2 <= cut² implies it), a hair wider so that
+    # rounding never makes it the stricter test: the index seeks it within each cell.
+    band = cut_deg + _BAND_PAD_DEG
+    params = [*d2_params, *cell_params, StationStatus.OPEN, q.lat - band, q.lat + band]
+    if q.mask:
+        params += [q.mask, q.mask]
+    params += [*q.kinds, *d2_params, cut_deg**2]
+    if limit is not None:
+        params.append(limit)
+    return sql, params
+
+
+@lru_cache(maxsize=512)
+def _statement(vendor: str, cells: int, masked: bool, kinds: int, limited: bool) -> str:
+    """The text of ``_search_sql``'s statement (its parameters vary, the text seldom): cells
+    is how many are listed (``cell IN``), -1 for one array (``= ANY``), or -2 × the number of
+    ranges (``BETWEEN``)."""
+    table = connection.ops.quote_name(Station._meta.db_table)
+    if cells == -1:
+        where = ["cell = ANY(%s::bigint[])"]
+    elif cells >= 0:
+        where = ["cell IN (" + ", ".join(["%s"] * cells) + ")"]
+    else:
+        where = ["(" + " OR ".join(["cell BETWEEN %s AND %s"] * (-cells // 2)) + ")"]
+    where.append("status = %s")
+    where.append("lat BETWEEN %s AND %s")
+    if masked:
+        where.append("(services_mask & %s) = %s")
+    if kinds:
+        where.append("kind IN (" + ", ".join(["%s"] * kinds) + ")")
     # The squared equirectangular distance, in degrees of latitude: exact enough to order by
     # and to cut at the radius (with 1% to spare; the exact test follows in Python).
     d2 = "((lat - %s) * (lat - %s) + (lng - %s) * (lng - %s) * %s)"
-    d2_params: list[Any] = [q.lat, q.lat, q.lng, q.lng, cos_lat * cos_lat]
-    ranges = cell_ranges(q.lat, q.lng, q.radius_m)
-    where = ["(" + " OR ".join("cell BETWEEN %s AND %s" for _ in ranges) + ")", "status = %s"]
-    params: list[Any] = [bound for pair in ranges for bound in pair] + [StationStatus.OPEN]
-    if q.mask:
-        where.append("(services_mask & %s) = %s")
-        params += [q.mask, q.mask]
-    if q.kinds:
-        where.append("kind IN (" + ", ".join(["%s"] * len(q.kinds)) + ")")
-        params += list(q.kinds)
     where.append(f"{d2} <= %s")
-    params += [*d2_params, cut_deg**2]
-    sql = (
-        f"SELECT {', '.join(_COLUMNS)}, {d2} AS d2 FROM {table} "
-        f"WHERE {' AND '.join(where)} ORDER BY d2, id"
+    inner = f"SELECT id, {d2} AS d2 FROM {table} WHERE {' AND '.join(where)} ORDER BY d2, id"
+    if limited:
+        inner += " LIMIT %s"
+    columns = ", ".join(f"s.{column}" for column in _COLUMNS)
+    return (
+        f"SELECT {columns}, near.d2 FROM ({inner}) AS near "
+        f"JOIN {table} AS s ON s.id = near.id ORDER BY near.d2, near.id"
     )
-    all_params = d2_params + params
-    if limit is not None:
-        sql += " LIMIT %s"
-        all_params.append(limit)
-    return sql, all_params
 
 
 def _rows(q: NearbyQuery, limit: int | None, reach_m: float | None = None) -> list[tuple]:
@@ -468,22 +534,24 @@ def _rows(q: NearbyQuery, limit: int | None, reach_m: float | None = None) -> li
 def nearby(q: NearbyQuery) -> NearbyPage:
     """Open stations within ``q.radius_m`` of the point, nearest first, filtered and paged.
 
-    One SQL statement; a second, bounded one in the rare cases that "open now" discards most
-    of the rows read, or that the rows beyond the page lie within centimetres of its last one
-    (the SQL orders by a flat distance, the page by the exact one: a row not read could be
-    nearer by the exact distance only if its flat distance is within ``_slack`` of it).
+    When the radius is larger than ``FIRST_STAGE_M``, that circle is searched first; if it
+    holds the rows the page needs (and one more, which says whether there is a next page),
+    they are the answer, else the full radius is searched. Each search is one SQL statement,
+    and a second, bounded one in the rare cases that "open now" discards most of the rows
+    read, or that the rows beyond the page lie within centimetres of its last one (the SQL
+    orders by a flat distance, the page by the exact one: a row not read could be nearer by
+    the exact distance only if its flat distance is within ``_slack`` of it). So a search
+    costs one statement where places are dense, two where the first circle is too sparse,
+    and at most three (a first stage that answers, or a full radius, may need its bounded
+    second statement; a first stage that does not answer never does).
     """
     at = q.at or timezone.now()
     wanted = q.page * q.page_size + 1  # one more than the page: is there a next page?
-    limit = wanted + _SPARE_ROWS if not q.open_now else wanted * 4 + 20
-    rows = _rows(q, limit)
-    found = _matches(q, rows, at, wanted)
-    if len(rows) == limit:
-        # Every row not read has a flat distance >= the last row's: it is surely farther than
-        # ``horizon`` (the farthest result needed) unless that flat distance is within slack.
-        horizon = found[wanted - 1].distance_m if len(found) >= wanted else q.radius_m
-        if horizon * (1 + _slack(q)) >= math.sqrt(rows[-1][10]) * M_PER_DEG:
-            found = _matches(q, _rows(q, None, reach_m=horizon), at, wanted)
+    found = None
+    if q.radius_m > FIRST_STAGE_M:
+        found = _nearest(replace(q, radius_m=FIRST_STAGE_M), at, wanted, first_stage=True)
+    if found is None:
+        found = _nearest(q, at, wanted)
     start = (q.page - 1) * q.page_size
     items = found[start : start + q.page_size]
     return NearbyPage(
@@ -493,6 +561,26 @@ def nearby(q: NearbyQuery) -> NearbyPage:
         has_more=len(found) > start + q.page_size,
         query=q,
     )
+
+
+def _nearest(
+    q: NearbyQuery, at: datetime, wanted: int, *, first_stage: bool = False
+) -> list[NearbyStation] | None:
+    """The first ``wanted`` results within ``q.radius_m`` (fewer if there are fewer), by exact
+    distance, then id. For a ``first_stage``, None when the circle holds fewer than ``wanted``:
+    a place outside it could then be among them."""
+    limit = wanted + _SPARE_ROWS if not q.open_now else wanted * 4 + 20
+    rows = _rows(q, limit)
+    found = _matches(q, rows, at, wanted)
+    if first_stage and len(found) < wanted:
+        return None
+    if len(rows) == limit:
+        # Every row not read has a flat distance >= the last row's: it is surely farther than
+        # ``horizon`` (the farthest result needed) unless that flat distance is within slack.
+        horizon = found[wanted - 1].distance_m if len(found) >= wanted else q.radius_m
+        if horizon * (1 + _slack(q)) >= math.sqrt(rows[-1][10]) * M_PER_DEG:
+            found = _matches(q, _rows(q, None, reach_m=horizon), at, wanted)
+    return found
 
 
 def _matches(q: NearbyQuery, rows: list[tuple], at: datetime, wanted: int) -> list[NearbyStation]:

@@ -13,14 +13,20 @@ import hashlib
 import hmac
 import math
 import re
+import secrets
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
+from weakref import WeakSet
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.core.signals import request_finished, request_started
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,45 +75,118 @@ MAX_WALK_IN = 500
 _PHONE = re.compile(r"^[0-9+\-() ]{7,20}$")
 _REF = re.compile(r"^[A-Za-z0-9._:/\-]{1,64}$")
 _CATALOGUE_KEY = "stations:catalogue:v1"
-#: How long a process may keep a cached copy of the catalogue when the cache is per process
-#: (the embedded default); Redis deployments see a change at once.
+#: Changes whenever the catalogue does: a committed change deletes it, and the next reader
+#: makes a new one (reading the rows from the database). Each process keeps its own copy of
+#: the rows and trusts it while this token is unchanged.
+_CATALOGUE_TOKEN_KEY = "stations:catalogue:token"
+#: How long the shared cache keeps the rows and the token, and a process its own copy, at
+#: most: with the embedded per-process cache a change made by another worker process shows
+#: within this; with Redis a change shows at once (at the next request).
 _CATALOGUE_TTL = 60
+
+#: The connections whose open transaction has changed the catalogue: until it ends, such a
+#: connection reads the catalogue from the database (it sees its own change, the shared cache
+#: does not) and never caches what it read (the change may still be rolled back). Nearly always
+#: empty, so that a read need not look up its connection (a thread-local lookup, several µs).
+_catalogue_changing: WeakSet = WeakSet()
+
+
+class _CatalogueCopy(NamedTuple):
+    token: str
+    rows: tuple[tuple[str, int, str, str, bool], ...]
+    taken: float  # time.monotonic()
+
+
+#: This process's copy of the catalogue.
+_catalogue_copy: _CatalogueCopy | None = None
+#: Outside a request (commands, tasks, tests) the copy is checked against the token on every
+#: read; within one, on the first read only (``_catalogue_request``): a nearby request reads
+#: the catalogue for every result, and a cache read costs as much as the rest of the lookup.
+_OUTSIDE_REQUEST = object()
+_catalogue_checked: ContextVar[Any] = ContextVar(
+    "stations_catalogue_checked", default=_OUTSIDE_REQUEST
+)
+
+
+def _catalogue_request(*, entering: bool, **_kwargs: Any) -> None:
+    _catalogue_checked.set(None if entering else _OUTSIDE_REQUEST)
+
+
+request_started.connect(
+    partial(_catalogue_request, entering=True), weak=False, dispatch_uid="stations_catalogue_in"
+)
+request_finished.connect(
+    partial(_catalogue_request, entering=False), weak=False, dispatch_uid="stations_catalogue_out"
+)
 
 
 # --- the service catalogue -------------------------------------------------------------------
 
 
-def catalogue() -> list[tuple[str, int, str, str, bool]]:
-    """(code, bit, name, name_en, active) of every catalogue entry, in display order; cached."""
-    changing = getattr(connection, _CATALOGUE_CHANGING, False)
-    if changing and not connection.in_atomic_block:
-        # The transaction that changed the catalogue has ended (committed or rolled back).
-        changing = False
-        setattr(connection, _CATALOGUE_CHANGING, False)
-    rows = None if changing else cache.get(_CATALOGUE_KEY)
-    if rows is None:
-        rows = list(
-            ServiceItem.objects.order_by("sort_order", "bit").values_list(
-                "code", "bit", "name", "name_en", "is_active"
-            )
+def catalogue() -> tuple[tuple[str, int, str, str, bool], ...]:
+    """(code, bit, name, name_en, active) of every catalogue entry, in display order; cached.
+
+    Three levels: this process's copy (checked against a token in the shared cache at most
+    once per request), the shared cache, the database. The transaction that changes the
+    catalogue reads the database until it ends.
+    """
+    if _catalogue_changing:
+        current = connections[DEFAULT_DB_ALIAS]
+        if current in _catalogue_changing:
+            if current.in_atomic_block:
+                return _catalogue_rows()
+            # The transaction that changed the catalogue has ended (committed or rolled back).
+            _catalogue_changing.discard(current)
+    checked = _catalogue_checked.get()
+    copy = _catalogue_copy
+    if copy is not None and checked is copy:
+        return copy.rows
+    copy = _catalogue_fresh()
+    if checked is not _OUTSIDE_REQUEST:
+        _catalogue_checked.set(copy)
+    return copy.rows
+
+
+def _catalogue_rows() -> tuple[tuple[str, int, str, str, bool], ...]:
+    return tuple(
+        ServiceItem.objects.order_by("sort_order", "bit").values_list(
+            "code", "bit", "name", "name_en", "is_active"
         )
-        if not changing:
-            cache.set(_CATALOGUE_KEY, rows, _CATALOGUE_TTL)
-    return rows
+    )
 
 
-#: Set on the connection while its open transaction has changed the catalogue: until it ends,
-#: that connection reads the catalogue from the database (it sees its own change, the shared
-#: cache does not) and never caches what it read (the change may still be rolled back).
-_CATALOGUE_CHANGING = "stations_catalogue_changing"
+def _catalogue_fresh() -> _CatalogueCopy:
+    """This process's copy if the token says it is current, else a new one."""
+    global _catalogue_copy
+    token = cache.get(_CATALOGUE_TOKEN_KEY)
+    copy = _catalogue_copy
+    now = time.monotonic()
+    if copy is not None and token == copy.token and now - copy.taken < _CATALOGUE_TTL:
+        return copy
+    rows = None if token is None else cache.get(_CATALOGUE_KEY)
+    if rows is None:
+        # No token (a change, an expiry, a cleared cache): the rows from the database, so
+        # that no copy older than the token is ever filed under it.
+        rows = _catalogue_rows()
+        cache.set(_CATALOGUE_KEY, list(rows), _CATALOGUE_TTL)
+        if token is None:
+            token = secrets.token_hex(8)
+            if not cache.add(_CATALOGUE_TOKEN_KEY, token, _CATALOGUE_TTL):
+                token = cache.get(_CATALOGUE_TOKEN_KEY) or token  # another process's, just made
+    copy = _CatalogueCopy(token, tuple(tuple(row) for row in rows), now)
+    _catalogue_copy = copy
+    return copy
 
 
 def _catalogue_changed() -> None:
-    setattr(connection, _CATALOGUE_CHANGING, True)
+    current = connections[DEFAULT_DB_ALIAS]
+    _catalogue_changing.add(current)
 
     def committed() -> None:
-        setattr(connection, _CATALOGUE_CHANGING, False)
-        cache.delete(_CATALOGUE_KEY)
+        global _catalogue_copy
+        _catalogue_changing.discard(current)
+        cache.delete_many([_CATALOGUE_KEY, _CATALOGUE_TOKEN_KEY])
+        _catalogue_copy = None
 
     transaction.on_commit(committed)
 
@@ -119,11 +198,7 @@ def services_mask(codes: Iterable[Any] | str | None, *, field: str = "services")
     """
     if codes is None:
         return 0
-    by_name: dict[str, int] = {}
-    for code, bit, name, name_en, active in catalogue():
-        if active:
-            for key in (code, name, name.lower(), name_en.lower()):
-                by_name[key] = bit
+    by_name = _bits_by_name(catalogue())
     if isinstance(codes, str):
         codes = _service_words(codes, by_name)
     elif isinstance(codes, dict) or not isinstance(codes, Iterable):
@@ -140,6 +215,18 @@ def services_mask(codes: Iterable[Any] | str | None, *, field: str = "services")
             )
         mask |= 1 << bit
     return mask
+
+
+@lru_cache(maxsize=4)
+def _bits_by_name(rows: tuple[tuple[str, int, str, str, bool], ...]) -> dict[str, int]:
+    """Code and names (Chinese, and lower-case) → bit of the active services, per catalogue
+    (read only: the dict is shared)."""
+    by_name: dict[str, int] = {}
+    for code, bit, name, name_en, active in rows:
+        if active:
+            for key in (code, name, name.lower(), name_en.lower()):
+                by_name[key] = bit
+    return by_name
 
 
 def _service_words(text: str, by_name: dict[str, int]) -> list[str]:
