@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 
 from tests.world import PASSWORD, build_world
 
@@ -11,6 +13,15 @@ def _fresh_cache():
     earlier test's database must not leak into the next one."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language: a request answered in English
+    leaves English active in the thread, and the next test on that worker must not inherit it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -24,8 +35,21 @@ def password():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` run only against PostgreSQL (CI's second pass)."""
+    """Tests marked ``postgres`` run only against PostgreSQL (CI's second pass).
+
+    Every transactional test restores the migrated rows (serialized_rollback): mixing the two
+    kinds on one worker breaks the next restoring test, because a plain transactional test's
+    flush re-creates content types under new ids and restoring id 1 then collides with them."""
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(skip)
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
+            )

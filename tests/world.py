@@ -328,3 +328,89 @@ def station_objects(world: World) -> dict:
         "inspection": inspection,
         "visit": visit,
     }
+
+
+def report_jpeg(seed: int = 0, *, name: str = "photo.jpg", size: tuple[int, int] = (96, 72)):
+    """A small JPEG upload whose perceptual hash depends on ``seed`` (a 9×8 pattern of random
+    greys, scaled up): different seeds are different pictures, the same seed the same one."""
+    import io
+    import random
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    rng = random.Random(seed)
+    small = Image.new("L", (9, 8))
+    small.putdata([rng.randrange(256) for _ in range(72)])
+    out = io.BytesIO()
+    small.resize(size, Image.Resampling.NEAREST).convert("RGB").save(out, "JPEG", quality=90)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def report_objects(world: World) -> dict:
+    """What the report tests act on, in street A (set ``settings.MEDIA_ROOT`` to a temporary
+    folder first: the photos are written there).
+
+    Street A has the standard categories (seeded by its admin, each paying its points) and a
+    department 城管队 with one handler (``handler_a``). Reports, each with its own photo:
+
+    - ``submitted``: the rider's 楼道堆物 in A1 (east grid), awaiting triage;
+    - ``dispatched``: a second A1 rider's 楼道堆物 in A1 (west grid, 800 m away), sent to 城管队;
+    - ``handled``: the second rider's 乱停乱放, handled by 城管队 with an after photo;
+    - ``verified``: the second rider's 设施损坏, handled and checked on site (points paid);
+    - ``closed``: the rider's 卫生不达标, the whole way to closed (points paid);
+    - ``a2_report``: the other rider's 设施损坏 in community A2, awaiting triage.
+
+    The rider files two, so a test may file two more before the burst flag (five in 30 min).
+    """
+    from yizhan.people.services import department_create
+    from yizhan.reports import services as r
+
+    admin, staff = world.street_admin, world.community_staff
+    categories = {c.code: c for c in r.categories_seed(street=world.street_a, actor=admin)}
+    department = department_create(name="城管队", area=world.street_a, actor=admin)
+    handler = account_create(
+        username="handler_a", name="城管张", role=Role.HANDLER, area=world.street_a,
+        department=department, password=PASSWORD, phone="13900000009",
+    )  # fmt: skip
+    second = make_rider(
+        world.community_a1, "13600000088", "孙三", lat=40.094, lng=113.305, verify_by=staff
+    )
+
+    def submit(reporter, code, lat, lng, seed, text):
+        return r.report_submit(
+            reporter=reporter, category=categories[code], lat=lat, lng=lng, description=text,
+            idempotency_key=f"world-report-{seed:04d}", photos=[report_jpeg(seed)],
+            address="甲一路", building="3号楼",
+        )  # fmt: skip
+
+    def handle(report, seed):
+        report = r.report_dispatch(report=report, actor=staff, department=department, note="请处理")
+        after = report_jpeg(seed, name="after.jpg")
+        return r.report_handle(report=report, actor=handler, note="已处理", photos=[after])
+
+    submitted = submit(world.rider.user, "stairwell_clutter", 40.095, 113.315, 1, "楼道堆满纸箱")
+    dispatched = submit(second.user, "stairwell_clutter", 40.094, 113.305, 2, "单元门口堆自行车")
+    dispatched = r.report_dispatch(
+        report=dispatched, actor=staff, department=department, note="请处理"
+    )
+    handled = handle(submit(second.user, "bad_parking", 40.096, 113.312, 3, "汽车占用盲道"), 103)
+    verified = handle(submit(second.user, "broken_facility", 40.092, 113.308, 4, "井盖破损"), 104)
+    verified = r.report_verify(report=verified, actor=staff, passed=True, note="现场核查通过")
+    closed = submit(world.rider.user, "poor_sanitation", 40.093, 113.318, 5, "路面积水")
+    closed = handle(closed, 105)
+    closed = r.report_verify(report=closed, actor=staff, passed=True, note="现场核查通过")
+    closed = r.report_close(report=closed, actor=staff, note="结案")
+    a2_report = submit(world.other_rider.user, "broken_facility", 40.095, 113.33, 6, "路灯不亮")
+    return {
+        "categories": categories,
+        "department": department,
+        "handler": handler,
+        "second_rider": second,
+        "submitted": submitted,
+        "dispatched": dispatched,
+        "handled": handled,
+        "verified": verified,
+        "closed": closed,
+        "a2_report": a2_report,
+    }

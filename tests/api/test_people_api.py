@@ -188,3 +188,24 @@ def test_openapi_document_builds_with_summaries_and_errors(client):
             declared = {str(code) for code in operation["responses"]}
             assert {"400", "401", "403", "404", "422"} <= declared, f"{method} {path}"
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_no_two_api_schemas_share_a_name():
+    """OpenAPI components are keyed by class name: a second schema with the same name silently
+    replaces the first in the document. Every schema of every router has its own name (or is the
+    very same class, imported)."""
+    import importlib
+    import inspect
+
+    from ninja import Schema
+
+    seen: dict[str, type] = {}
+    for app in ("areas", "people", "points", "rewards", "stations", "reports", "notifications"):
+        module = importlib.import_module(f"yizhan.{app}.api")
+        for value in vars(module).values():
+            if not (inspect.isclass(value) and issubclass(value, Schema) and value is not Schema):
+                continue
+            if value.__module__ != module.__name__:
+                continue  # imported from another router: the same class
+            other = seen.setdefault(value.__name__, value)
+            assert other is value, f"{value.__name__} in {module.__name__} and {other.__module__}"

@@ -6,19 +6,37 @@ the claim and the team all belong to community A1 (street A); so do the points a
 rows' station, awards, posting and reservation (``tests.world.shop_objects``).
 """
 
+import json
 import re
-from dataclasses import dataclass, field
 
 import pytest
 
 from tests.api.helpers import call, client_for
+from tests.api.matrix_case import KEY, Case, _row
+from tests.matrix_parts import PARTS
 from tests.stations.exchange_helpers import csv_file
 from tests.stations.exchange_helpers import row as sheet_row
-from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects, station_objects
+from tests.world import (
+    MATRIX_ROLES,
+    PASSWORD,
+    matrix_objects,
+    report_objects,
+    shop_objects,
+    station_objects,
+)
 from yizhan.config.api import api
-from yizhan.core.models import AuditEntry, IdempotencyRecord
-from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team, TeamMembership
-from yizhan.people.services import token_issue
+from yizhan.core.models import AuditEntry, Holiday, IdempotencyRecord
+from yizhan.notifications.models import Notification
+from yizhan.people.models import (
+    ApiToken,
+    Post,
+    PostClaim,
+    RiderProfile,
+    Team,
+    TeamMembership,
+    User,
+)
+from yizhan.people.services import department_create, token_issue
 from yizhan.points.models import (
     EarningRule,
     ManualAward,
@@ -26,6 +44,15 @@ from yizhan.points.models import (
     PointsSettings,
     Posting,
     SeasonScore,
+)
+from yizhan.reports import services as report_services
+from yizhan.reports.models import (
+    Category,
+    Report,
+    ReportEvent,
+    ReportPhoto,
+    ReportSettings,
+    Witness,
 )
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock, StockChange
 from yizhan.stations import services as station_services
@@ -37,26 +64,6 @@ from yizhan.stations.models import (
     StationPhoto,
     Visit,
 )
-
-
-@dataclass
-class Case:
-    method: str
-    path: str
-    body: object
-    expect: str  # one status per MATRIX_ROLES column
-    headers: dict = field(default_factory=dict)
-    multipart: bool = False  # the body as form fields, plus a file as "file"
-    upload: str = "jpeg"  # which file: a small JPEG, or a one-row CSV of stations in A1
-    download: bool = False  # a 200 is a file download, not JSON
-
-
-def _row(*statuses: int) -> str:
-    return " ".join(str(s) for s in statuses)
-
-
-KEY = {"Idempotency-Key": "matrix-key-0001"}
-
 
 CASES = {
     "GET /version": Case("GET", "/api/v1/version", None, _row(*[200] * 8)),
@@ -342,7 +349,129 @@ CASES = {
         "GET", "/api/v1/stations/{station}/inspections", None,
         _row(401, 403, 403, 403, 200, 403, 200, 200),
     ),
+    # --- reports (tests.world.report_objects: ``submitted`` is the rider's, in A1; the
+    # dispatched, handled and verified ones another A1 rider's; ``closed`` the rider's) ---
+    "GET /reports/categories": Case(
+        "GET", "/api/v1/reports/categories?street={street_a}", None, _row(*[200] * 8)
+    ),
+    "POST /reports/categories": Case(
+        "POST", "/api/v1/reports/categories",
+        {"street": "{street_a}", "code": "dog_mess", "name": "犬只粪便",
+         "family": "city_appearance", "points": 2},
+        _row(401, 403, 403, 403, 403, 403, 201, 201),
+    ),
+    "POST /reports/categories/seed": Case(
+        "POST", "/api/v1/reports/categories/seed", {"street": "{street_a}"},
+        _row(401, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    "PATCH /reports/categories/{id}": Case(
+        "PATCH", "/api/v1/reports/categories/{category}", {"deadline_amount": 3, "points": 4},
+        _row(401, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    "GET /reports/settings": Case(
+        "GET", "/api/v1/reports/settings?street={street_a}", None,
+        _row(401, 403, 403, 403, 200, 200, 200, 200),
+    ),
+    "PATCH /reports/settings": Case(
+        "PATCH", "/api/v1/reports/settings?street={street_a}", {"duplicate_radius_m": 80},
+        _row(401, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    "GET /reports/duplicates": Case(
+        "GET", "/api/v1/reports/duplicates?category={category}&lat=40.095&lng=113.315", None,
+        _row(401, *[200] * 7),
+    ),
+    "POST /reports": Case(
+        "POST", "/api/v1/reports",
+        {"category": "{category}", "lat": "40.0951", "lng": "113.3149", "description": "飞线充电"},
+        _row(401, *[201] * 7), KEY, multipart=True, file_field="photos",
+    ),
+    "GET /reports": Case("GET", "/api/v1/reports?status=submitted", None, _row(401, *[200] * 7)),
+    "GET /reports/mine": Case("GET", "/api/v1/reports/mine", None, _row(401, *[200] * 7)),
+    "GET /reports/queue": Case(
+        "GET", "/api/v1/reports/queue", None, _row(401, 403, 403, 403, 200, 200, 200, 200)
+    ),
+    "GET /reports/cases": Case(
+        "GET", "/api/v1/reports/cases", None, _row(401, 403, 403, 403, 200, 200, 200, 200)
+    ),
+    "GET /reports/overdue": Case(
+        "GET", "/api/v1/reports/overdue", None, _row(401, 403, 403, 403, 200, 200, 200, 200)
+    ),
+    "GET /reports/{id}": Case(
+        "GET", "/api/v1/reports/{submitted}", None, _row(401, 200, 404, 404, 200, 404, 200, 200)
+    ),
+    "GET /reports/{id}/departments": Case(
+        "GET", "/api/v1/reports/{submitted}/departments", None,
+        _row(401, 403, 403, 403, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/accept": Case(
+        "POST", "/api/v1/reports/{submitted}/accept", {"note": "属实"},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/reject": Case(
+        "POST", "/api/v1/reports/{submitted}/reject", {"reason": "不属实"},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/merge": Case(
+        "POST", "/api/v1/reports/{submitted}/merge", {"into": "{dispatched}", "note": "同一处"},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/dispatch": Case(
+        "POST", "/api/v1/reports/{submitted}/dispatch", {"department_id": "{department}"},
+        _row(401, 403, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/redirect": Case(
+        "POST", "/api/v1/reports/{dispatched}/redirect",
+        {"department_id": "{department2}", "note": "属住建"},
+        _row(401, 404, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/handle": Case(
+        "POST", "/api/v1/reports/{dispatched}/handle", {"note": "已清理"},
+        _row(401, 404, 404, 404, 200, 404, 200, 200), multipart=True, file_field="photos",
+    ),
+    "POST /reports/{id}/verify": Case(
+        "POST", "/api/v1/reports/{handled}/verify", {"passed": "true", "note": "已核实"},
+        _row(401, 404, 404, 404, 200, 404, 200, 200), multipart=True, file_field="photos",
+    ),
+    "POST /reports/{id}/close": Case(
+        "POST", "/api/v1/reports/{verified}/close", {"note": "结案"},
+        _row(401, 404, 404, 404, 200, 404, 200, 200),
+    ),
+    "POST /reports/{id}/reopen": Case(
+        "POST", "/api/v1/reports/{closed}/reopen", {"note": "又积水了"},
+        _row(401, 200, 404, 404, 200, 404, 200, 200), multipart=True, file_field="photos",
+    ),
+    # Not urgent: those allowed get 409 nothing_to_acknowledge (test_reports_api has the 200).
+    "POST /reports/{id}/acknowledge": Case(
+        "POST", "/api/v1/reports/{submitted}/acknowledge", None,
+        _row(401, 403, 404, 404, 409, 404, 409, 409),
+    ),
+    "POST /reports/{id}/witness": Case(
+        "POST", "/api/v1/reports/{submitted}/witness", None, _row(401, 409, *[200] * 6)
+    ),
+    # Nothing held: those allowed get 409 points_not_held (test_reports_api has the 200).
+    "POST /reports/{id}/points": Case(
+        "POST", "/api/v1/reports/{submitted}/points", {"pay": True, "note": "核实"},
+        _row(401, 403, 404, 404, 409, 404, 409, 409),
+    ),
+    "POST /staff/duty": Case(
+        "POST", "/api/v1/staff/duty", {"on_duty": True},
+        _row(401, 403, 403, 403, 200, 200, 200, 200),
+    ),
+    # --- notifications ---
+    "GET /notifications": Case("GET", "/api/v1/notifications", None, _row(401, *[200] * 7)),
+    "GET /notifications/unread-count": Case(
+        "GET", "/api/v1/notifications/unread-count", None, _row(401, *[200] * 7)
+    ),
+    "POST /notifications/read-all": Case(
+        "POST", "/api/v1/notifications/read-all", None, _row(401, *[200] * 7)
+    ),
+    "POST /notifications/{id}/read": Case(
+        "POST", "/api/v1/notifications/{notification}/read", None,
+        _row(401, 200, *[404] * 6),
+    ),
 }  # fmt: skip
+for _part in PARTS:
+    CASES.update(_part.API_CASES)
 
 
 @pytest.fixture
@@ -419,6 +548,35 @@ def _stations_csv():
 
 UPLOADS = {"jpeg": _jpeg, "stations_csv": _stations_csv}
 
+#: Placeholders that need ``report_objects`` (the rest of the report rows need only categories).
+REPORT_OBJECTS = (
+    "submitted", "dispatched", "handled", "verified", "closed", "department", "department2",
+    "notification",
+)  # fmt: skip
+
+
+def report_ids(world, case: Case) -> dict:
+    """Street A's categories; and, when the case acts on one, ``report_objects`` plus a second
+    department of street A (住建办) and the rider's first notification."""
+    text = case.path + json.dumps(case.body, ensure_ascii=False)
+    ids = {"street_a": world.street_a.code}
+    if not any(f"{{{name}}}" in text for name in REPORT_OBJECTS):
+        if "{category}" in text or "/reports/categories" in case.path:
+            made = report_services.categories_seed(street=world.street_a, actor=world.street_admin)
+            ids["category"] = next(c.pk for c in made if c.code == "flying_wire")
+        return ids
+    made = report_objects(world)
+    department2 = department_create(name="住建办", area=world.street_a, actor=world.street_admin)
+    notification = Notification.objects.filter(recipient=world.rider.user).order_by("id").first()
+    return {
+        **ids,
+        "category": made["categories"]["flying_wire"].pk,
+        "department": made["department"].pk,
+        "department2": department2.pk,
+        "notification": notification.pk,
+        **{name: made[name].pk for name in REPORT_OBJECTS[:5]},
+    }
+
 
 def _needs_shop(case: Case) -> bool:
     return case.path.startswith(("/api/v1/points", "/api/v1/rewards"))
@@ -426,6 +584,10 @@ def _needs_shop(case: Case) -> bool:
 
 def _needs_stations(case: Case) -> bool:
     return case.path.startswith("/api/v1/stations")
+
+
+def _needs_reports(case: Case) -> bool:
+    return case.path.startswith(("/api/v1/reports", "/api/v1/notifications"))
 
 
 def _fill(value, ids):
@@ -482,6 +644,42 @@ def snapshot():
                 "pk", "code", "name", "name_en", "sort_order", "is_active"
             )
         ),  # fmt: skip
+        sorted(
+            Report.objects.values_list(
+                "pk",
+                "status",
+                "department_id",
+                "points_status",
+                "witnesses",
+                "merged_into_id",
+                "acknowledged_at",
+            )
+        ),
+        ReportEvent.objects.count(),
+        ReportPhoto.objects.count(),
+        Witness.objects.count(),
+        sorted(
+            Category.objects.values_list(
+                "pk",
+                "code",
+                "name",
+                "department_id",
+                "deadline_amount",
+                "deadline_unit",
+                "urgent",
+                "is_active",
+            )
+        ),
+        sorted(
+            ReportSettings.objects.values_list(
+                "pk", "duplicate_radius_m", "duplicate_days", "witness_share_percent"
+            )
+        ),  # fmt: skip
+        Notification.objects.count(),
+        sorted(Notification.objects.filter(read_at__isnull=False).values_list("pk", flat=True)),
+        Holiday.objects.count(),
+        sorted(User.objects.filter(on_duty=True).values_list("pk", flat=True)),
+        *(part.snapshot() for part in PARTS),
     )
 
 
@@ -495,11 +693,18 @@ def test_matrix(world, ids, name, role_index, role, settings, tmp_path):
         ids = {**ids, **shop_ids(world)}
     if _needs_stations(case):
         ids = {**ids, **station_ids(world)}
+    if _needs_reports(case):
+        ids = {**ids, **report_ids(world, case)}
+    for part in PARTS:
+        if part.api_uses(case):
+            ids = {**ids, **part.api_ids(world, case)}
     client = client_for(world.account(role))
     before = snapshot()
     if case.multipart:
         response = client.post(
-            _fill(case.path, ids), data={**_fill(case.body, ids), "file": UPLOADS[case.upload]()}
+            _fill(case.path, ids),
+            data={**_fill(case.body, ids), case.file_field: UPLOADS[case.upload]()},
+            headers=case.headers,
         )
     else:
         response = call(

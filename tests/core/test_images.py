@@ -201,20 +201,20 @@ def refused(data, **kwargs) -> ApplicationError:
 
 def test_refuses_a_text_file():
     error = refused(upload(b"just some text, not a picture\n" * 10, "notes.jpg"))
-    assert "JPEG, PNG, WebP or HEIC" in str(error.message)
+    assert "JPEG、PNG、WebP 或 HEIC" in str(error.message)  # 简体中文, the default
 
 
 def test_refuses_a_truncated_jpeg(phone_jpeg):
     small = jpeg_bytes(photo(800, 600))
     error = refused(upload(small[: len(small) // 2]))
-    assert "damaged" in str(error.message)
+    assert "已损坏" in str(error.message)
 
 
 def test_refuses_a_decompression_bomb_from_its_header():
     data = png_claiming(100_000, 100_000)
     assert len(data) < 200
     error = refused(upload(data, "bomb.png", "image/png"))
-    assert "too large" in str(error.message)
+    assert "太大" in str(error.message)
     # Below Pillow's own limit but above ours: refused before any pixel is decoded.
     with override_settings(IMAGE_MAX_PIXELS=1_000_000):
         refused(upload(png_claiming(2000, 1000), "big.png"))
@@ -226,7 +226,7 @@ def test_refuses_a_file_over_the_size_limit():
     data = jpeg_bytes(photo(400, 300))
     with override_settings(IMAGE_MAX_BYTES=len(data) - 1):
         error = refused(upload(data))
-        assert "too large" in str(error.message)
+        assert "太大" in str(error.message)
         # Also when the upload does not say its size (a plain stream).
         refused(io.BytesIO(data))
         refused(data, field="image")
@@ -236,7 +236,7 @@ def test_refuses_a_file_over_the_size_limit():
 
 def test_refuses_an_empty_file():
     error = refused(upload(b""))
-    assert "empty" in str(error.message)
+    assert "为空" in str(error.message)
     refused(b"")
 
 
@@ -245,3 +245,171 @@ def test_refuses_other_formats(fmt):
     out = io.BytesIO()
     photo(50, 50).save(out, fmt)
     refused(upload(out.getvalue(), "a.img"))
+
+
+def test_a_30000_by_30000_png_header_is_refused_before_decoding():
+    data = png_claiming(30_000, 30_000)
+    assert len(data) < 200
+    error = refused(upload(data, "huge.png", "image/png"))
+    assert "太大" in str(error.message)
+    # Between Pillow's warning and its error (10,000²): refused all the same.
+    refused(upload(png_claiming(10_000, 10_000), "big.png", "image/png"))
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) is rewritten to claim ``width`` × ``height``."""
+    data = bytearray(jpeg_bytes(photo(64, 48)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_a_30000_by_30000_jpeg_header_is_refused_before_decoding():
+    data = jpeg_claiming(30_000, 30_000)
+    assert Image.open(io.BytesIO(jpeg_claiming(300, 200))).size == (300, 200)  # the patch works
+    error = refused(upload(data, "huge.jpg"))
+    assert "太大" in str(error.message)
+
+
+# --- EXIF read before it is stripped --------------------------------------------------------------
+
+EXIF_IFD = 0x8769
+
+
+def exif_of(**tags) -> Image.Exif:
+    exif = Image.Exif()
+    sub = {}
+    if "taken" in tags:
+        sub[0x9003] = tags["taken"]
+    if "offset" in tags:
+        sub[0x9011] = tags["offset"]
+    if sub:
+        exif[EXIF_IFD] = sub
+    if "modified" in tags:
+        exif[0x0132] = tags["modified"]
+    if "gps" in tags:
+        exif[GPS_IFD] = tags["gps"]
+    return exif
+
+
+def exif_read(exif: Image.Exif):
+    return process_image(upload(jpeg_bytes(photo(80, 60), exif=exif)), sizes={"d": 80}).exif
+
+
+def test_capture_time_with_its_offset_or_as_china_time():
+    from datetime import datetime, timedelta, timezone
+
+    info = exif_read(exif_of(taken="2026:05:01 08:30:00", offset="+09:00"))
+    assert info.taken_at == datetime(2026, 5, 1, 8, 30, tzinfo=timezone(timedelta(hours=9)))
+    china = timezone(timedelta(hours=8))
+    info = exif_read(exif_of(taken="2026:05:01 08:30:00"))
+    assert info.taken_at == datetime(2026, 5, 1, 8, 30, tzinfo=china)
+    info = exif_read(exif_of(modified="2026:05:02 10:00:00"))  # no original: DateTime
+    assert info.taken_at == datetime(2026, 5, 2, 10, 0, tzinfo=china)
+    for garbage in ("0000:00:00 00:00:00", "yesterday", "   "):
+        assert exif_read(exif_of(taken=garbage)).taken_at is None
+    assert exif_read(Image.Exif()).taken_at is None
+
+
+def test_gps_position_south_and_west_negative_and_no_fix_ignored():
+    info = exif_read(exif_of(gps={1: "N", 2: (40.0, 5.0, 42.0), 3: "E", 4: (113.0, 18.0, 0.0)}))
+    assert (round(info.lat, 6), round(info.lng, 6)) == (40.095, 113.3)
+    info = exif_read(exif_of(gps={1: "S", 2: (33.0, 52.0, 0.0), 3: "W", 4: (151.0, 12.0, 0.0)}))
+    assert info.lat == pytest.approx(-33.866667) and info.lng == pytest.approx(-151.2)
+    zero = exif_read(exif_of(gps={1: "N", 2: (0.0, 0.0, 0.0), 3: "E", 4: (0.0, 0.0, 0.0)}))
+    assert (zero.lat, zero.lng) == (None, None)
+    wild = exif_read(exif_of(gps={1: "N", 2: (95.0, 0.0, 0.0), 3: "E", 4: (10.0, 0.0, 0.0)}))
+    assert (wild.lat, wild.lng) == (None, None)
+    half = exif_read(exif_of(gps={1: "N", 2: (40.0, 5.0, 42.0)}))
+    assert (half.lat, half.lng) == (None, None)
+
+
+def test_the_phone_photo_exif_is_read_and_not_written(phone_jpeg):
+    from datetime import datetime, timedelta, timezone
+
+    result = process_image(upload(phone_jpeg), sizes={"thumb": 400})
+    assert result.exif.taken_at == datetime(2026, 5, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))
+    assert result.exif.lat == pytest.approx(40 + 5 / 60 + 42.7 / 3600)
+    assert result.exif.lng == pytest.approx(113 + 18 / 60 + 1 / 3600)
+    assert_clean_jpeg(result.files["thumb"].read(), 400)
+
+
+# --- perceptual hash ------------------------------------------------------------------------------
+
+
+def smooth(seed: int, size=(240, 180)) -> Image.Image:
+    import random
+
+    rnd = random.Random(seed)
+    small = Image.new("RGB", (12, 9))
+    small.putdata([tuple(rnd.randrange(256) for _ in range(3)) for _ in range(108)])
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def test_dhash_survives_recompression_and_resizing_and_tells_pictures_apart():
+    from yizhan.core.images import dhash, hamming
+
+    image = smooth(1)
+    out = io.BytesIO()
+    image.resize((160, 120)).save(out, "JPEG", quality=50)
+    again = Image.open(out)
+    assert hamming(dhash(image), dhash(again)) <= 3
+    assert hamming(dhash(image), dhash(smooth(2))) > 3
+    value = dhash(image)
+    assert -(1 << 63) <= value < (1 << 63)  # fits a signed bigint
+    assert hamming(value, value) == 0 and hamming(0, -1) == 64
+
+
+def test_the_rotations_are_the_hashes_of_the_turned_picture():
+    from yizhan.core.images import dhash, dhash_rotations, hamming
+
+    image = smooth(3)
+    rotations = dhash_rotations(image)
+    assert rotations[0] == dhash(image) and len(set(rotations)) == 4
+    for index, turn in enumerate((0, 90, 180, 270)):
+        assert hamming(rotations[index], dhash(image.rotate(turn, expand=True))) == 0
+    # A photo sent again sideways: one of its rotations is the first photo's hash.
+    sideways = process_image(upload(jpeg_bytes(image.rotate(90, expand=True))), sizes={"t": 400})
+    upright = process_image(upload(jpeg_bytes(image)), sizes={"t": 400})
+    assert min(hamming(upright.phash, r) for r in sideways.phash_rotations) <= 3
+    assert hamming(upright.phash, sideways.phash) > 3
+
+
+def test_hash_parts_split_the_unsigned_hash_in_four():
+    from yizhan.core.images import hash_parts
+
+    assert hash_parts(0x0123456789ABCDEF) == (0x0123, 0x4567, 0x89AB, 0xCDEF)
+    assert hash_parts(-1) == (0xFFFF,) * 4
+
+
+# --- HEIC (iPhone) --------------------------------------------------------------------------------
+
+
+def heic_bytes(image: Image.Image, exif: Image.Exif | None = None) -> bytes:
+    pytest.importorskip("pillow_heif")
+    out = io.BytesIO()
+    params = {"quality": 80}
+    if exif is not None:
+        params["exif"] = exif.tobytes()
+    image.save(out, "HEIF", **params)
+    return out.getvalue()
+
+
+def test_an_iphone_heic_is_accepted_turned_upright_and_stripped():
+    exif = exif_with_gps(6)
+    exif[EXIF_IFD] = {0x9003: "2026:05:01 08:30:00", 0x9011: "+08:00"}
+    data = heic_bytes(photo(400, 300), exif)
+    source = Image.open(io.BytesIO(data))
+    assert source.format == "HEIF" and source.getexif().get_ifd(GPS_IFD)
+    result = process_image(upload(data, "IMG_0001.HEIC", "image/heic"), sizes={"d": 400})
+    assert result.source_format == "HEIF"
+    display = assert_clean_jpeg(result.files["d"].read(), 400)
+    assert display.size == (300, 400)
+    assert red_corner(display) == "top-right"
+    assert result.exif.lat == pytest.approx(40 + 5 / 60 + 42.7 / 3600)
+    assert result.exif.taken_at is not None and result.exif.taken_at.hour == 8
+
+
+def test_a_truncated_heic_is_refused():
+    data = heic_bytes(photo(200, 150))
+    refused(upload(data[: len(data) // 2], "IMG_0002.HEIC", "image/heic"))

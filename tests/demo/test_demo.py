@@ -1,4 +1,5 @@
-"""The demo street: what a load holds, its geometry, determinism, idempotency and log-ins.
+"""The demo street: what a load holds (areas, people, stations, points, reports), its geometry,
+determinism, idempotency and log-ins.
 
 The demo is loaded once for the whole module (twice in fact: the first load is rolled back, to
 compare two loads into an empty database) inside a transaction that is rolled back at the end;
@@ -6,9 +7,10 @@ each test runs in a savepoint within it.
 """
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from io import StringIO
 from itertools import combinations
 
@@ -29,13 +31,16 @@ from yizhan.areas.models import Area
 from yizhan.areas.selectors import grid_for_point
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import haversine_m, wgs84_to_gcj02
-from yizhan.core.models import AuditEntry
+from yizhan.core.models import AuditEntry, Holiday
+from yizhan.core.workcalendar import add_working_days
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
+from yizhan.demo import reports_plan as rp
 from yizhan.demo import stations_plan as sp
 from yizhan.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from yizhan.demo.generate import build_plan
 from yizhan.demo.loader import DemoState, demo_counts, demo_state, history_start, load_demo
+from yizhan.notifications.models import Notification
 from yizhan.people.choices import ClaimStatus, MemberRole, PostKind, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
 from yizhan.people.validation import normalise_phone_or_none
@@ -51,6 +56,16 @@ from yizhan.points.models import (
 )
 from yizhan.points.selectors import balance_of, current_season, leaderboard, rank_of
 from yizhan.points.services import points_award_approve, points_reconcile
+from yizhan.reports import catalogue
+from yizhan.reports.models import Category, Report, ReportEvent, ReportPhoto, Witness
+from yizhan.reports.selectors import (
+    department_cases,
+    my_reports,
+    overdue,
+    reports_for_user,
+    timeline,
+)
+from yizhan.reports.services import deadline_for
 from yizhan.rewards.choices import RedemptionStatus
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock
 from yizhan.rewards.services import redemption_reserve
@@ -112,6 +127,7 @@ def snapshot() -> dict:
         ),
         "audit": Counter(AuditEntry.objects.values_list("action", flat=True)),
         **points_snapshot(),
+        **reports_snapshot(),
     }
 
 
@@ -130,7 +146,7 @@ def points_snapshot() -> dict:
                 p.member.owner.phone or p.member.owner.username,
                 p.area_code,
                 p.activity,
-                p.reason,
+                re.sub(r"#\d+", "#", p.reason),  # a report's number (ids differ on PostgreSQL)
                 p.evidence,
                 username(p.actor),
                 username(p.approved_by),
@@ -230,6 +246,93 @@ def stations_snapshot() -> dict:
     }
 
 
+def reports_snapshot() -> dict:
+    """Categories, holidays and reports with their timelines, photos, witnesses and messages:
+    no ids, file names or times (days counted back from today instead)."""
+    today = timezone.localdate()
+
+    def days(moment):
+        return (today - timezone.localtime(moment).date()).days if moment else None
+
+    reports = Report.objects.select_related(
+        "reporter", "category", "grid", "department", "merged_into", "acknowledged_by"
+    )
+    events = ReportEvent.objects.select_related("report", "actor")
+    return {
+        "categories": sorted(
+            Category.objects.values_list(
+                "area_code",
+                "code",
+                "name",
+                "department__name",
+                "deadline_amount",
+                "deadline_unit",
+                "urgent",
+                "ack_minutes",
+                "sort_order",
+            )
+        ),  # fmt: skip
+        "holidays": sorted(Holiday.objects.values_list("date", "is_workday", "name")),
+        "reports": sorted(
+            (
+                r.reporter.phone,
+                r.category.code,
+                r.status,
+                r.urgent,
+                r.lat,
+                r.lng,
+                r.grid.code,
+                r.address,
+                r.building,
+                r.unit,
+                r.floor,
+                r.description,
+                tuple(r.flags),
+                r.department.name if r.department else "",
+                r.merged_into.description if r.merged_into else "",
+                r.witnesses,
+                r.rejection_reason,
+                r.escalation,
+                r.points_status,
+                r.reopen_count,
+                r.acknowledged_by.username if r.acknowledged_by else "",
+                days(r.created_at),
+                days(r.deadline_at),
+                days(r.closed_at),
+            )
+            for r in reports
+        ),  # fmt: skip
+        "events": sorted(
+            (
+                e.report.description,
+                e.action,
+                e.from_status,
+                e.to_status,
+                e.note,
+                e.public,
+                (e.actor.phone or e.actor.username) if e.actor else "",
+                days(e.created_at),
+            )
+            for e in events
+        ),  # fmt: skip
+        "photos": sorted(
+            ReportPhoto.objects.values_list(
+                "report__description", "stage", "phash", "width", "height"
+            )
+        ),
+        "witnesses": sorted(
+            (w.report.description, w.user.phone, w.points_status, w.via_id is not None)
+            for w in Witness.objects.select_related("report", "user")
+        ),
+        "notifications": Counter(
+            (kind, urgent, read_at is None)
+            for kind, urgent, read_at in Notification.objects.values_list(
+                "kind", "urgent", "read_at"
+            )
+        ),
+    }
+
+
 @dataclass
 class Loaded:
     first: dict  # a load into an empty database, rolled back
@@ -237,8 +340,13 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("demo-media")  # the reports' photos
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DEMO_MODE=True, MEDIA_ROOT=str(media)),
+        transaction.atomic(),
+    ):
         before = transaction.savepoint()
         load_demo()
         first = snapshot()
@@ -343,9 +451,13 @@ def test_staff_at_every_level(loaded):
         c.code for c in data.COMMUNITIES
     }
     assert accounts("staff", "grid").exists()
-    handler = User.objects.get(role="handler")
+    handler = User.objects.get(username="zhifadui-handler")
     assert isinstance(handler.department, Department)
     assert handler.department.area_code == handler.area_code == data.QINGYUAN
+    # One handler for each department, working where the department works.
+    handlers = User.objects.filter(role="handler").select_related("department")
+    assert {h.department.name for h in handlers} == {d.name for d in data.DEPARTMENTS}
+    assert all(h.area_code == h.department.area_code for h in handlers)
     # The showcase merchant and the shops of 清远西街 that keep their own corner up to date.
     assert User.objects.filter(role="merchant").count() == 1 + len(sp.build_corners().merchants)
     assert User.objects.filter(role="volunteer").count() == 1
@@ -626,13 +738,15 @@ def test_changes_since_closed_days_ahead_and_a_suspended_corner(loaded):
 
 def test_earning_rules_and_the_threshold(loaded):
     qingyuan = dict(
-        EarningRule.objects.filter(area_code=data.QINGYUAN).values_list("activity", "points")
+        EarningRule.objects.filter(area_code=data.QINGYUAN, category="").values_list(
+            "activity", "points"
+        )
     )
     assert qingyuan == {
         "report_verified": 5, "event_attendance": 10, "duty_hour": 3, "elderly_child_help": 10,
         "gift_delivery": 5, "wish_fulfilled": 5, "manual_award": 1,
     }  # fmt: skip
-    rules = EarningRule.objects.filter(area_code=data.QINGYUAN)
+    rules = EarningRule.objects.filter(area_code=data.QINGYUAN, category="")
     assert rules.get(activity="report_verified").daily_cap is not None
     assert rules.get(activity="duty_hour").weekly_cap is not None
     manual = rules.get(activity="manual_award")
@@ -672,7 +786,7 @@ def test_the_top_15_are_the_qingyuan_knights(loaded):
 
 def test_the_ledger_history_is_dated_over_the_months_before_today(loaded):
     today = timezone.localdate()
-    awards = Posting.objects.filter(kind=PostingKind.AWARD)
+    awards = Posting.objects.filter(kind=PostingKind.AWARD, activity="manual_award")
     days = {timezone.localtime(p.created_at).date() for p in awards}
     start = history_start(today)
     assert all(start <= day <= today for day in days)
@@ -818,13 +932,23 @@ def test_the_demo_counts_and_summary(loaded):
         counts["redemptions_held"],
         counts["redemptions_cancelled"],
     ) == (2, 1, 1)
-    assert counts["points_awarded"] == sum(pp.TOP_15) + sum(pp.OTHERS) + sum(pp.YONGTAI_TOTALS)
+    reports_paid = sum(rp.build_reports_plan().points().values())
+    assert counts["report_points"] == reports_paid
+    assert counts["points_awarded"] == (
+        sum(pp.TOP_15) + sum(pp.OTHERS) + sum(pp.YONGTAI_TOTALS) + reports_paid
+    )
+    assert counts["reports"] == rp.build_reports_plan().rows() >= 100
+    assert counts["report_categories"] == 14 and counts["departments"] == len(data.DEPARTMENTS)
+    assert counts["reports_overdue"] == counts["reports_escalated"] >= 1
+    assert counts["holidays"] == len(rp.HOLIDAYS)
     out = StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
     assert f"{data.SHOWCASE_RIDER.name}，109 分" in text
     assert "9 个驿站 stations · 137 个爱心角 caring corners（示范街 107 家" in text
     assert f"共服务 {counts['people_served']} 人次 people served" in text
+    assert f"随手拍 reports: {counts['reports']} 条" in text
+    assert f"随手拍共奖励 {reports_paid} 分" in text
 
 
 def test_the_points_and_shop_back_office_lists_are_flat(loaded):
@@ -844,3 +968,231 @@ def test_the_points_and_shop_back_office_lists_are_flat(loaded):
     response = client.get(reverse("admin:points_posting_change", args=[posting.pk]))
     assert response.status_code == 200
     assert response.content.decode().count(str(posting.amount)) >= 2  # both legs shown inline
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def qingyuan_reports():
+    return Report.objects.filter(area_code__startswith=data.QINGYUAN).select_related(
+        "reporter", "category", "grid", "community", "department"
+    )
+
+
+def test_the_standard_categories_each_with_its_department_and_points(loaded):
+    categories = {c.code: c for c in Category.objects.select_related("department")}
+    assert set(categories) == {spec.code for spec in catalogue.STANDARD}
+    names = {d.key: d.name for d in data.DEPARTMENTS}
+    for code, key in rp.CATEGORY_DEPARTMENTS.items():
+        assert categories[code].department.name == names[key]
+        assert categories[code].area_code == data.QINGYUAN
+    rules = dict(
+        EarningRule.objects.filter(area_code=data.QINGYUAN, activity="report_verified")
+        .exclude(category="")
+        .values_list("category", "points")
+    )
+    assert rules == {spec.code: spec.points for spec in catalogue.STANDARD}
+    assert categories["elderly_child"].urgent
+
+
+def test_the_national_holidays_in_the_working_calendar(loaded):
+    assert Holiday.objects.count() == len(rp.HOLIDAYS)
+    assert not Holiday.objects.get(date=date(2026, 10, 1)).is_workday
+    assert Holiday.objects.get(date=date(2026, 10, 10)).is_workday  # 调休
+    # A working day from the eve of 国庆 ends after the golden week.
+    eve = timezone.make_aware(datetime(2026, 9, 30, 10, 0))
+    assert timezone.localtime(add_working_days(eve, 1)) == timezone.make_aware(
+        datetime(2026, 10, 8, 10, 0)
+    )
+    # Set by the platform operator, who cannot log in.
+    operator = User.objects.get(username=data.OPERATOR.username)
+    assert operator.is_superuser and not operator.has_usable_password()
+    entries = AuditEntry.objects.filter(action="holiday.set")
+    assert entries.count() == len(rp.HOLIDAYS) and {e.actor_id for e in entries} == {operator.pk}
+
+
+def test_over_a_hundred_reports_in_every_state(loaded):
+    plan = rp.build_reports_plan()
+    reports = list(qingyuan_reports())
+    assert len(reports) == Report.objects.count() == plan.rows() >= 100
+    assert Counter(r.status for r in reports) == plan.statuses()
+    assert {r.category.code for r in reports} == {spec.code for spec in catalogue.STANDARD}
+    assert {r.grid.code for r in reports} == set(rp.GRID_WEIGHTS)
+    for report in reports:
+        assert report.reporter.rider.status == RegistrationStatus.VERIFIED
+        assert report.reporter.rider.community_id == report.community_id
+        assert grid_for_point(report.lat, report.lng) == report.grid
+        assert report.created_at < timezone.now()
+    rejected = [r for r in reports if r.status == "rejected"]
+    assert rejected and all(r.rejection_reason for r in rejected)
+    indoor = [r for r in reports if r.category.code in rp.INDOOR]
+    assert indoor and all(r.building and r.unit and r.floor for r in indoor)
+
+
+def test_each_report_has_its_own_photo_and_handled_ones_an_after_photo(loaded, settings):
+    photos = ReportPhoto.objects.select_related("report")
+    report_stage = photos.filter(stage="report")
+    assert report_stage.count() == Report.objects.count()
+    assert Counter(p.report_id for p in report_stage).most_common(1)[0][1] == 1
+    for photo in photos:
+        assert photo.image.storage.exists(photo.image.name), photo.image.name
+        assert photo.thumbnail.storage.exists(photo.thumbnail.name)
+        assert photo.width == 640 and photo.height == 480
+    handled = Report.objects.filter(handled_at__isnull=False)
+    assert handled.exists()
+    for report in handled:
+        assert report.photos.filter(stage="handled").exists(), report.pk
+    # Only the copy the plan sends twice is flagged as the same photo.
+    flagged = Report.objects.exclude(flags=[])
+    assert [r.flags for r in flagged] == [["same_photo"]]
+    assert flagged.get().status == "submitted"
+
+
+def test_the_timelines_are_dated_in_order_before_today(loaded):
+    today = timezone.localdate()
+    start = history_start(today)
+    long_history = (today - start).days >= 30
+    for report in Report.objects.prefetch_related("events"):
+        events = list(report.events.all())
+        assert events[0].action == "submitted"
+        times = [e.created_at for e in events]
+        assert times == sorted(times) and times[-1] <= timezone.now()
+        for event in events:
+            if event.action == "verified":
+                # Points are paid at verification: this year, before the load day.
+                local = timezone.localtime(event.created_at)
+                assert local.year == today.year
+                if (today - start).days >= 1:
+                    assert local.date() < today
+    if long_history:
+        days = {timezone.localtime(r.created_at).date() for r in Report.objects.all()}
+        assert len(days) >= 40 and min(days) < today - timedelta(days=30)
+    merged = Report.objects.filter(status="merged").select_related("merged_into")
+    assert merged.count() >= 5
+    for report in merged:
+        assert report.merged_into.created_at < report.created_at
+        assert report.merged_into.category_id == report.category_id
+        assert (
+            haversine_m(report.lat, report.lng, report.merged_into.lat, report.merged_into.lng)
+            <= 50
+        )
+
+
+def test_overdue_cases_are_escalated_and_the_others_are_on_time(loaded):
+    now = timezone.now()
+    dispatched = Report.objects.filter(status="dispatched").select_related("category")
+    late = [r for r in dispatched if r.deadline_at < now]
+    plan = rp.build_reports_plan()
+    assert len(late) == sum(r.outcome == "late" for r in plan.reports) >= 5
+    for report in dispatched:
+        # Deadlines come from the category and the working calendar.
+        assert report.deadline_at == deadline_for(report.category, report.dispatched_at)
+        escalated = report.events.filter(action="escalated")
+        if report in late:
+            assert report.is_overdue and report.escalation >= 1 and escalated.exists()
+            assert not escalated.filter(public=True).exists()
+        else:
+            assert report.escalation == 0 and not escalated.exists()
+    # The street's staff see them in their overdue list.
+    admin_user = User.objects.get(username="qingyuan-admin")
+    assert set(overdue(admin_user)) == set(late)
+
+
+def test_merged_duplicates_made_witnesses_who_were_paid_a_share(loaded):
+    originals = Report.objects.filter(merged__isnull=False).distinct()
+    assert originals.count() >= 5
+    for original in originals:
+        assert original.witnesses == original.witness_rows.count()
+        for witness in original.witness_rows.all():
+            paid = Posting.objects.filter(
+                activity="report_verified", member__owner=witness.user, source_id=str(original.pk)
+            )
+            if original.status in ("verified", "closed"):
+                assert witness.points_status == "paid"
+                assert paid.get().amount == rp.witness_points(original.category.code)
+            else:
+                assert witness.points_status == "none" and not paid.exists()
+    assert Witness.objects.filter(via__isnull=True).exists()  # "I saw it too"
+
+
+def test_the_urgent_alert_was_acknowledged_at_once_and_handled(loaded):
+    alert = Report.objects.select_related("category", "acknowledged_by").get(
+        category__code="elderly_child"
+    )
+    assert alert.urgent and alert.status == "closed" and alert.points_status == "paid"
+    assert alert.acknowledged_by.username == "qingyuanxijie-staff"
+    assert alert.acknowledged_by.on_duty
+    assert alert.acknowledged_at - alert.created_at < timedelta(minutes=alert.category.ack_minutes)
+    assert alert.escalation == 0
+    assert [e.action for e in alert.events.exclude(action="points")] == [
+        "submitted", "acknowledged", "dispatched", "handled", "verified", "closed",
+    ]  # fmt: skip
+    assert alert.department.name == "清远街道综治中心"
+    assert alert.photos.filter(stage="handled").exists()
+    told = Notification.objects.filter(
+        kind="report_urgent", target_id=str(alert.pk), urgent=True
+    ).values_list("recipient__username", flat=True)
+    assert "qingyuanxijie-staff" in told
+
+
+def test_report_points_keep_the_ranking_the_ledger_tells(loaded):
+    plan = rp.build_reports_plan()
+    phones = {r.key: r.phone for r in build_plan().riders}
+    paid = Counter()
+    for posting in Posting.objects.filter(activity="report_verified").select_related(
+        "member__owner"
+    ):
+        paid[posting.member.owner.phone] += posting.amount
+    assert paid == Counter({phones[k]: v for k, v in plan.points().items()})
+    knights = {phones[k] for k in pp.build_points_plan().top15}
+    assert not knights & set(paid)
+    board = year_board()
+    assert [s.points for s in board][:15] == list(pp.TOP_15)
+    assert all(s.points < pp.TOP_15[-1] for s in board[15:])
+    # Each paid once, even the report that was sent back and the one reopened.
+    paid_reports = Report.objects.filter(points_status="paid")
+    assert paid_reports.count() == sum(1 for r in plan.reports if r.payees())
+    for report in paid_reports:
+        assert (
+            Posting.objects.filter(
+                activity="report_verified", source_id=str(report.pk), member__owner=report.reporter
+            ).count()
+            == 1
+        )
+
+
+def test_sent_back_redirected_and_reopened(loaded):
+    sent_back = ReportEvent.objects.get(action="sent_back").report
+    assert sent_back.status == "closed"
+    assert sent_back.events.filter(action="handled").count() == 2
+    redirected = ReportEvent.objects.select_related("report__department").get(action="redirected")
+    assert redirected.report.department.name == "清远北苑物业服务中心"
+    assert redirected.data == {"from": "清远街道微型消防站", "to": "清远北苑物业服务中心"}
+    reopened = Report.objects.get(reopen_count=1)
+    assert reopened.status == "accepted" and reopened.photos.filter(stage="reopened").exists()
+    assert reopened.events.get(action="reopened").actor == reopened.reporter
+
+
+def test_the_department_handler_sees_only_the_departments_cases(loaded):
+    handler = authenticate(username="zhifadui-handler", password=DEMO_PASSWORD)
+    cases = list(department_cases(handler))
+    assert cases and all(r.department_id == handler.department_id for r in cases)
+    visible = reports_for_user(handler)
+    assert set(visible) == set(Report.objects.filter(department=handler.department))
+    waiting = [r for r in cases if r.status == "dispatched"]
+    assert len(waiting) == rp.cases_waiting("zhifadui")
+    assert any(r.is_overdue for r in waiting)
+
+
+def test_the_showcase_rider_follows_his_reports(loaded):
+    rider = authenticate(username=data.SHOWCASE_RIDER.phone, password=DEMO_PASSWORD)
+    mine = list(my_reports(rider))
+    assert {r.status for r in mine} >= {"submitted", "dispatched", "handled", "rejected", "merged"}
+    assert not Posting.objects.filter(activity="report_verified", member__owner=rider).exists()
+    # He was told of every change, and sees only the public lines of the timeline.
+    told = Notification.objects.filter(recipient=rider, kind="report_status")
+    assert told.count() >= len(mine)
+    assert told.filter(read_at__isnull=False).exists()
+    for report in mine:
+        lines = list(timeline(report, rider))
+        assert lines and all(e.public for e in lines)

@@ -12,45 +12,36 @@ plus a photo and a holiday). Outcomes:
     4xx    that status, nothing done
 """
 
-from dataclasses import dataclass
-
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.api.helpers import client_for
 from tests.api.test_permission_matrix import snapshot
-from tests.world import MATRIX_ROLES, PASSWORD, matrix_objects, shop_objects, station_objects
-
-
-@dataclass
-class Case:
-    method: str
-    name: str  # URL name
-    args: tuple  # placeholders for reverse()
-    body: object
-    expect: str  # one outcome per MATRIX_ROLES column
-
-
-def row(*outcomes: str) -> str:
-    return " ".join(outcomes)
-
-
-RIDER_ONLY = row("login", "ok", "ok", "403", "403", "403", "403", "403")
-CONSOLE = row("login", "403", "403", "403", "ok", "ok", "ok", "ok")
-# Staff of community A1 and the admins above it may act; other community's staff see nothing.
-ACT_IN_A1 = row("login", "403", "403", "403", "go", "404", "go", "go")
-SEE_IN_A1 = row("login", "403", "403", "403", "ok", "404", "ok", "ok")
-# The street's catalogue, rules and windows: its admins (and the district's) change them.
-CONFIGURE_STREET = row("login", "403", "403", "403", "403", "403", "go", "go")
-# A station of A1: its staff and the admins above act; other community's staff are not offered it.
-AT_STATION_A1 = row("login", "403", "403", "403", "go", "400", "go", "go")
-# A station's console pages: anyone may see a station, so another community's staff get a 403.
-RUN_STATION_A1 = row("login", "403", "403", "403", "ok", "403", "ok", "ok")
-ACT_STATION_A1 = row("login", "403", "403", "403", "go", "403", "go", "go")
-# The merchant's pages for the corner they host.
-MERCHANT_ONLY = row("login", "403", "403", "ok", "403", "403", "403", "403")
-MERCHANT_ACTS = row("login", "403", "403", "go", "403", "403", "403", "403")
+from tests.matrix_parts import PARTS
+from tests.pages.matrix_case import (
+    ACT_IN_A1,
+    ACT_STATION_A1,
+    AT_STATION_A1,
+    CONFIGURE_STREET,
+    CONSOLE,
+    MERCHANT_ACTS,
+    MERCHANT_ONLY,
+    RIDER_ONLY,
+    RUN_STATION_A1,
+    SEE_IN_A1,
+    Case,
+    row,
+)
+from tests.world import (
+    MATRIX_ROLES,
+    PASSWORD,
+    matrix_objects,
+    report_jpeg,
+    report_objects,
+    shop_objects,
+    station_objects,
+)
 
 STATION_FORM = {
     "name": "甲一小哥驿站", "kind": "rider_station", "address": "甲一路 1 号", "lat": "40.095",
@@ -273,7 +264,117 @@ CASES = {
         "POST", "stations:walk_in", ("corner",),
         {"people": "2", "note": "充电", "idempotency_key": "page-walk-in-0001"}, MERCHANT_ACTS,
     ),
+    # --- reports (随手拍): tests.world.report_objects, all in street A ---
+    "report GET": Case("GET", "reports:new", (), None, RIDER_ONLY),
+    "report POST": Case(
+        "POST", "reports:new", (),
+        {"lat": "40.0972", "lng": "113.3172", "crs": "wgs84", "category": "{stairwell}",
+         "description": "楼道堆物", "idempotency_key": "page-report-0001",
+         "photos": "{report_photo}"},
+        row("login", "go", "go", *["403"] * 5),
+    ),
+    "report categories": Case("GET", "reports:categories_for_place", (), None, RIDER_ONLY),
+    "report duplicates": Case("GET", "reports:duplicates", (), None, RIDER_ONLY),
+    "my reports": Case("GET", "reports:mine", (), None, RIDER_ONLY),
+    # The rider's own report; staff are sent to their page of it, the others do not see it.
+    "report detail": Case(
+        "GET", "reports:detail", ("submitted",), None,
+        row("login", "ok", "404", "404", "away", "404", "away", "away"),
+    ),
+    "report done": Case(
+        "GET", "reports:done", ("submitted",), None, row("login", "ok", "404", *["403"] * 5)
+    ),
+    "report witness": Case(
+        "POST", "reports:witness", ("submitted",), {},
+        row("login", "409", "go", *["403"] * 5),  # the rider reported it themself
+    ),
+    "report reopen": Case(
+        "POST", "reports:reopen", ("closed",), {"note": "又有积水", "photos": "{report_photo}"},
+        row("login", "go", "404", *["403"] * 5),
+    ),
+    "triage": Case("GET", "reports:triage", (), None, CONSOLE),
+    "duty": Case(
+        "POST", "reports:duty", (), {"on_duty": "on"}, row("login", *["403"] * 3, *["go"] * 4)
+    ),
+    "report console_detail": Case("GET", "reports:console_detail", ("submitted",), None, SEE_IN_A1),
+    "report accept": Case("POST", "reports:accept", ("submitted",), {"note": "属实"}, ACT_IN_A1),
+    "report reject": Case(
+        "POST", "reports:reject", ("submitted",), {"reason": "不属实"}, ACT_IN_A1
+    ),
+    "report merge": Case(
+        "POST", "reports:merge", ("submitted",), {"into": "{dispatched}"}, ACT_IN_A1
+    ),
+    "report dispatch": Case(
+        "POST", "reports:dispatch", ("submitted",), {"department": "{department}"}, ACT_IN_A1
+    ),
+    "report redirect": Case(
+        "POST", "reports:redirect", ("dispatched",),
+        {"department": "{department_2}", "note": "应由环卫处理"}, ACT_IN_A1,
+    ),
+    "report verify": Case(
+        "POST", "reports:verify", ("handled",), {"passed": "yes", "note": "已核查"}, ACT_IN_A1
+    ),
+    "report close": Case("POST", "reports:close", ("verified",), {"note": "结案"}, ACT_IN_A1),
+    "report staff_reopen": Case(
+        "POST", "reports:staff_reopen", ("closed",),
+        {"note": "又有积水", "photos": "{report_photo}"}, ACT_IN_A1,
+    ),
+    # No urgent report and no held points in the fixtures: the state refuses (409) whoever may act.
+    "report acknowledge": Case(
+        "POST", "reports:acknowledge", ("submitted",), {},
+        row("login", "403", "403", "403", "409", "404", "409", "409"),
+    ),
+    "report points_decide": Case(
+        "POST", "reports:points_decide", ("submitted",), {"pay": "yes", "note": "看过"},
+        row("login", "403", "403", "403", "409", "404", "409", "409"),
+    ),
+    "report categories GET": Case("GET", "reports:categories", (), None, CONSOLE),
+    "report categories POST": Case(
+        "POST", "reports:categories", (),
+        {"street": "{street_a}", "code": "shared_bikes", "name": "共享单车乱停",
+         "family": "street_order", "deadline_amount": "4", "deadline_unit": "working_hours",
+         "ack_minutes": "10", "points": "2"},
+        CONFIGURE_STREET,
+    ),
+    "report categories_seed": Case(
+        "POST", "reports:categories_seed", (), {"street": "{street_a}"}, CONFIGURE_STREET
+    ),
+    "report category_edit GET": Case(
+        "GET", "reports:category_edit", ("category",), None,
+        row("login", "403", "403", "403", "403", "403", "ok", "ok"),
+    ),
+    "report category_edit POST": Case(
+        "POST", "reports:category_edit", ("category",),
+        {"name": "其他问题", "deadline_amount": "2", "deadline_unit": "working_days",
+         "ack_minutes": "10", "points": "1", "is_active": "on"},
+        CONFIGURE_STREET,
+    ),
+    "report settings GET": Case("GET", "reports:settings", (), None, CONSOLE),
+    "report settings POST": Case(
+        "POST", "reports:settings", (),
+        {"street": "{street_a}", "duplicate_radius_m": "80", "duplicate_days": "30",
+         "witness_share_percent": "50", "burst_reports": "5", "burst_minutes": "30",
+         "max_photo_distance_m": "500", "max_photo_age_hours": "72"},
+        CONFIGURE_STREET,
+    ),
+    # The department's pages: for handlers only (tests/pages/test_reports_pages.py has theirs).
+    "cases": Case("GET", "reports:cases", (), None, row("login", *["403"] * 7)),
+    "case_detail": Case(
+        "GET", "reports:case_detail", ("dispatched",), None, row("login", *["403"] * 7)
+    ),
+    "case_handle": Case(
+        "POST", "reports:case_handle", ("dispatched",),
+        {"note": "已处理", "photos": "{report_photo}"}, row("login", *["403"] * 7),
+    ),
+    # --- the inbox (everyone signed in; a message is its recipient's only) ---
+    "inbox": Case("GET", "notifications:inbox", (), None, row("login", *["ok"] * 7)),
+    "inbox read": Case(
+        "POST", "notifications:read", ("notification",), {}, row("login", "go", *["404"] * 6)
+    ),
+    "inbox read_all": Case("POST", "notifications:read_all", (), {}, row("login", *["go"] * 7)),
 }  # fmt: skip
+for _part in PARTS:
+    CASES.update(_part.PAGE_CASES)
 
 
 @pytest.fixture
@@ -338,6 +439,42 @@ def station_ids(world) -> dict:
     }
 
 
+REPORT_STREET = "440000001"  # street A of tests.world
+REPORT_KEYS = {
+    "submitted", "dispatched", "handled", "verified", "closed", "department", "department_2",
+    "category", "stairwell", "notification", "report_photo",
+}  # fmt: skip
+
+
+def _uses_reports(case: Case) -> bool:
+    """Whether a row acts on the report fixtures (building them costs a second a test)."""
+    values = [*case.args, *(case.body or {}).values()]
+    return any(v in REPORT_KEYS or (isinstance(v, str) and v[1:-1] in REPORT_KEYS) for v in values)
+
+
+def report_ids(world) -> dict:
+    """The report rows' objects (``tests.world.report_objects``: reports in every state, street
+    A's standard categories, 城管队), a second department to redirect to, and one of the rider's
+    messages (about their closed report); ``report_photo`` makes a fresh upload per request."""
+    from yizhan.notifications.models import Notification
+    from yizhan.people.services import department_create
+
+    made = report_objects(world)
+    second = department_create(name="环卫所", area=world.street_a, actor=world.street_admin)
+    message = Notification.objects.filter(recipient=world.rider.user).order_by("pk").first()
+    return {
+        "street_a": world.street_a.code,
+        **{key: made[key].pk for key in ("submitted", "dispatched", "handled", "verified")},
+        "closed": made["closed"].pk,
+        "department": made["department"].pk,
+        "department_2": second.pk,
+        "category": made["categories"]["other"].pk,
+        "stairwell": made["categories"]["stairwell_clutter"].pk,
+        "notification": message.pk,
+        "report_photo": lambda: report_jpeg(77),
+    }
+
+
 def _jpeg():
     import io
 
@@ -398,6 +535,11 @@ def test_page_matrix(world, ids, name, role_index, role, settings, tmp_path):
         ids = {**ids, **shop_ids(world)}
     if case.name.startswith("stations:"):
         ids = {**ids, **station_ids(world)}
+    if case.name.startswith(("reports:", "notifications:")):
+        ids = {**ids, **(report_ids(world) if _uses_reports(case) else {"street_a": REPORT_STREET})}
+    for part in PARTS:
+        if part.page_uses(case):
+            ids = {**ids, **part.page_ids(world, case)}
     client = client_for(world.account(role))
     url = reverse(case.name, args=[ids[a] for a in case.args])
     before = snapshot()
@@ -413,7 +555,8 @@ def test_page_matrix(world, ids, name, role_index, role, settings, tmp_path):
 def _named_patterns(patterns, namespace=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace in ("admin", "api"):
+            # The API and Open311 answer JSON/XML, not pages: their own tests hold them.
+            if pattern.namespace in ("admin", "api", "open311"):
                 continue
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             yield from _named_patterns(pattern.url_patterns, inner)

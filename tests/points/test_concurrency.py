@@ -32,7 +32,10 @@ from yizhan.points.services import (
     points_settings_update,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def award(world, amount, key, actor=None):

@@ -7,6 +7,7 @@ from yizhan.points.choices import AwardStatus, PostingKind
 from yizhan.points.models import EarningRecord, Entry, ManualAward, PointsAccount, Posting
 from yizhan.points.selectors import balance_of, history_of
 from yizhan.points.services import (
+    earning_rule_set,
     points_award,
     points_award_approve,
     points_award_reject,
@@ -199,3 +200,23 @@ def test_spent_points_cannot_be_reversed(rules):
     assert exc.value.code == "insufficient_points"
     assert balance_of(rules.rider.user) == 0
     assert points_reconcile().ok
+
+
+def test_a_category_rule_without_caps_counts_against_the_activitys_daily_cap(rules):
+    # Given the general rule caps verified reports at 10 a day, and 飞线充电 pays 8 uncapped
+    earning_rule_set(
+        street=rules.street_a, activity="report_verified", category="flying_wire", points=8,
+        actor=rules.street_admin,
+    )  # fmt: skip
+
+    def flying(key):
+        return points_earn(
+            member=rules.rider.user, activity="report_verified", category="flying_wire",
+            reason="飞线充电已拆除", actor=rules.community_staff, idempotency_key=key,
+        )  # fmt: skip
+
+    # When two such reports are paid the same day
+    first, second = flying("cap-cat-1"), flying("cap-cat-2")
+    # Then the category's value is used, but the day's cap of the activity holds: 8 + 2
+    assert (first.requested, first.paid) == (8, 8)
+    assert (second.requested, second.paid, second.capped) == (8, 2, 6)

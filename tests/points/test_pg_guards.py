@@ -176,7 +176,7 @@ def test_a_balanced_posting_inserted_by_hand_passes(paid):
     assert sorted(Entry.objects.filter(posting_id=pk).values_list("amount", flat=True)) == [-7, 7]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_balance_check_runs_at_a_real_commit(rules):
     """Without SET CONSTRAINTS: the posting and its one leg are in, then COMMIT refuses."""
     with transaction.atomic():

@@ -26,7 +26,10 @@ from yizhan.rewards.services import (
     stock_change,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def reserve(user, reward, station, key):

@@ -35,7 +35,10 @@ api = NinjaAPI(
     description=(
         "Riders (小哥) in community governance: areas, registration (社区报到), posts, teams, "
         "points and the points shop (积分超市), stations and caring corners with the nearby "
-        "search (一刻钟服务圈), check-ins and inspections. Writes a phone may repeat take an "
+        "search (一刻钟服务圈), check-ins and inspections, reports (随手拍: categories, duplicates "
+        "before submit, intake with photos, triage, dispatch to a department, handling, on-site "
+        "checks, closing and reopening, with a timeline) and the notifications inbox. Writes a "
+        "phone may repeat take an "
         "Idempotency-Key header. "
         "Errors: {code, message, detail}. Lists are paginated with page and page_size."
     ),
@@ -114,8 +117,10 @@ def version(request):
 
 def _mount() -> None:
     from yizhan.areas.api import router as areas_router
+    from yizhan.notifications.api import router as notifications_router
     from yizhan.people.api import router as people_router
     from yizhan.points.api import router as points_router
+    from yizhan.reports.api import router as reports_router
     from yizhan.rewards.api import router as rewards_router
     from yizhan.stations.api import router as stations_router
 
@@ -124,6 +129,8 @@ def _mount() -> None:
     api.add_router("/", points_router)
     api.add_router("/", rewards_router)
     api.add_router("/", stations_router)
+    api.add_router("/", reports_router)
+    api.add_router("/", notifications_router)
 
 
 _mount()

@@ -15,10 +15,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("open311/v2/", include("yizhan.reports.open311_urls")),
     path("", include("yizhan.people.urls")),
     path("", include("yizhan.points.urls")),
     path("", include("yizhan.rewards.urls")),
     path("", include("yizhan.stations.urls")),
+    path("", include("yizhan.reports.urls")),
+    path("", include("yizhan.notifications.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only

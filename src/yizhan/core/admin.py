@@ -4,12 +4,21 @@ Every admin is read-only: rows change only through services (admin actions call 
 the audit log and the invariants hold whichever door a change comes through.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core import services as core_services
 from yizhan.core.errors import ApplicationError
-from yizhan.core.models import AuditEntry
-from yizhan.core.permissions import Action, is_console_user, restrict
+from yizhan.core.models import AuditEntry, Holiday
+from yizhan.core.pages import form_error
+from yizhan.core.permissions import Action, is_authenticated, is_console_user, restrict
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -75,3 +84,92 @@ class AuditEntryAdmin(ScopedAdmin):
     search_fields = ["action", "target_id", "area_code"]
     date_hierarchy = "created_at"
     list_select_related = ["actor"]
+
+
+# --- the working calendar ------------------------------------------------------------------------
+
+
+class HolidayForm(forms.Form):
+    day = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    is_workday = forms.BooleanField(
+        label=_("working day"),
+        required=False,
+        help_text=_("Ticked: a weekend day worked (调休). Unticked: a day off (a public holiday)."),
+    )
+    name = forms.CharField(label=_("name"), max_length=50, required=False)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(ScopedAdmin):
+    """Everyone in the back office reads the calendar; only the platform operator sets a date
+    (``core.services.holiday_set``, on a page of its own) or removes one (an action)."""
+
+    list_display = ["date", "weekday", "is_workday", "name"]
+    list_filter = ["is_workday"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+    actions = ["remove"]
+    change_list_template = "admin/core/holiday/change_list.html"
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj: Holiday) -> str:
+        return date_format(obj.date, "l")
+
+    def get_actions(self, request):
+        return super().get_actions(request) if request.user.is_superuser else {}
+
+    def get_urls(self):
+        inner = self.admin_site.admin_view(self.set_view)
+
+        def gate(request: HttpRequest) -> HttpResponse:
+            # A signed-in account that is not the operator gets a 403, not the log-in again.
+            if is_authenticated(request.user) and not request.user.is_superuser:
+                raise PermissionDenied
+            return inner(request)
+
+        return [path("set/", gate, name="core_holiday_set"), *super().get_urls()]
+
+    def set_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        initial = {}
+        try:
+            day = parse_date(request.GET.get("day") or "")
+        except ValueError:
+            day = None
+        existing = Holiday.objects.filter(date=day).first() if day else None
+        if existing is not None:  # ?day=2026-10-01: change that date
+            initial = {
+                "day": existing.date,
+                "is_workday": existing.is_workday,
+                "name": existing.name,
+            }
+        form = HolidayForm(request.POST or None, initial=initial)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    holiday = core_services.holiday_set(actor=request.user, **form.cleaned_data)
+                except ApplicationError as exc:
+                    form_error(form, exc)
+                    status = exc.status
+                else:
+                    self.message_user(request, _("%(day)s saved.") % {"day": holiday})
+                    return HttpResponseRedirect(reverse("admin:core_holiday_changelist"))
+            else:
+                status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Set a date of the working calendar"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/core/holiday/set.html", context, status=status)
+
+    @admin.action(description=_("Remove the selected dates (back to ordinary days)"))
+    def remove(self, request, queryset):
+        self.run_service(
+            request,
+            queryset,
+            lambda holiday, actor: core_services.holiday_remove(day=holiday.date, actor=actor),
+        )

@@ -27,7 +27,8 @@ class Job:
     name: str
     every: int  # seconds
     run: Callable[[], object]
-    last: float = 0.0
+    #: When it last ran (``time.monotonic``); None: not yet in this process.
+    last: float | None = None
 
 
 _JOBS: dict[str, Job] = {}
@@ -47,7 +48,7 @@ def run_due(*, force: bool = False, now: float | None = None) -> dict[str, objec
     now = time.monotonic() if now is None else now
     results: dict[str, object] = {}
     for job in jobs():
-        if not force and job.last and now - job.last < job.every:
+        if not force and job.last is not None and now - job.last < job.every:
             continue
         job.last = now
         close_old_connections()

@@ -3,9 +3,11 @@
 GB/T 30428 time limits are set in 工作时 (working hours) and 工作日 (working days). A working
 day is Monday to Friday unless :class:`core.models.Holiday` says otherwise: a public holiday is a
 day off, and a weekend day the State Council moves work onto (调休) is a working day. Working
-hours are the periods of ``settings.WORKDAY_PERIODS`` (default 09:00-12:00 and 13:30-17:30, 7.5
+hours are the periods of ``settings.WORKDAY_PERIODS`` (default 09:00-12:00 and 13:30-17:30, 7
 hours). A working day counts as that many working hours, so "1 working day" from Monday 10:00
-ends Tuesday 10:00, and "4 working hours" from Friday 16:00 ends Monday 11:30.
+ends Tuesday 10:00 (from Monday 09:00 it ends Monday 17:30: a deadline falls at the end of a
+period, never at the start of the next), and "4 working hours" from Friday 16:00 ends Monday
+11:30.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
+from yizhan.demo import reports_plan as rp
 from yizhan.demo import stations_plan as sp
 from yizhan.demo.data import DEMO_PASSWORD
 
@@ -49,6 +50,13 @@ _GRID_WORKER_AREA = data.AREA_NAMES[_ACCOUNT["grid_worker"].area_code]
 _SHOP = next(s for s in sp.STATIONS if s.key == pp.SHOP_STATION).name
 _CORNER = next((c for c in sp.build_corners().corners if c.merchant == "merchant"), None)
 _REQUESTER = _ACCOUNT["community_staff"].name
+_HANDLER_CASES = rp.cases_waiting(_ACCOUNT["handler"].department)
+_SHOWCASE_REPORTS = sum(
+    1 + sum(d.reporter == data.SHOWCASE_RIDER.key for d in r.duplicates)
+    if r.reporter == data.SHOWCASE_RIDER.key
+    else sum(d.reporter == data.SHOWCASE_RIDER.key for d in r.duplicates)
+    for r in rp.build_reports_plan().reports
+)
 
 
 def _staff(key: str, role_zh: str, role_en: str, try_zh: str, try_en: str, area: str = ""):
@@ -93,35 +101,43 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "街道管理员",
         "Street admin",
         f"看清远街道三个社区和清远骑士志愿服务队；审批{_REQUESTER}提交的 {pp.PENDING.points} 分"
-        f"大额奖励；管理积分规则、积分超市和「{pp.WINDOW_NAME}」",
+        f"大额奖励；管理积分规则、积分超市和「{pp.WINDOW_NAME}」；随手拍的分类、派遣部门，"
+        "看超期案件和全街道的随手拍地图",
         f"Qingyuan street's three communities and its 清远骑士 team; approve the "
         f"{pp.PENDING.points}-point award {_REQUESTER} asked for; earning rules, the points shop "
-        f"and the window 「{pp.WINDOW_NAME}」",
+        f"and the window 「{pp.WINDOW_NAME}」; report categories and their departments, overdue "
+        "cases and the street's map of reports",
     ),
     _staff(
         "community_staff",
         "社区工作者",
         "Community staff",
         f"审核待报到的小哥，审批岗位认领，管理爱心骑手队；给小哥奖励积分（超过 "
-        f"{pp.APPROVAL_THRESHOLD} 分需另一位工作人员审批）；在{_SHOP}凭取货码发放奖品",
+        f"{pp.APPROVAL_THRESHOLD} 分需另一位工作人员审批）；在{_SHOP}凭取货码发放奖品；"
+        "随手拍：受理待分拣的上报（有一条是同一张照片重复上报）、派遣、核查、合并重复；"
+        "值班中，一老一小告警先到你这里",
         f"Verify pending riders, approve post claims, run the 爱心骑手队; award points (above "
         f"{pp.APPROVAL_THRESHOLD} another staff member approves); hand out rewards at {_SHOP} "
-        "against the rider's pickup code",
+        "against the rider's pickup code; reports: triage the new ones (one is the same photo "
+        "sent again), dispatch, verify on site, merge duplicates; on duty, so urgent 一老一小 "
+        "alerts come to you first",
     ),
     _staff(
         "grid_worker",
         "网格员",
         "Grid worker",
-        f"只看{_GRID_WORKER_AREA}里的小哥和他们的积分",
-        f"Sees only the riders placed in {_GRID_WORKER_AREA}, and their points",
+        f"只看{_GRID_WORKER_AREA}里的小哥和他们的积分，核查本网格的随手拍",
+        f"Sees only the riders placed in {_GRID_WORKER_AREA}, and their points; checks the "
+        "grid's reports on site",
         area=f"{data.AREA_NAMES[data.QYXJ]} {_GRID_WORKER_AREA}",
     ),
     _staff(
         "handler",
         "职能部门",
         "Department handler",
-        "接收派遣给执法队的案件（随手拍上线后）",
-        "Receives the cases dispatched to the department (once reports exist)",
+        f"只看派给执法队的案件：{_HANDLER_CASES} 件待处置，有的已超期；处置后上传照片",
+        f"Sees only the cases sent to the department: {_HANDLER_CASES} to handle, some overdue; "
+        "report one handled with an after photo",
         area=_DEPARTMENT[_ACCOUNT["handler"].department].name,
     ),
     _staff(
@@ -152,10 +168,12 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "小哥",
         "Rider",
         f"清远街道今年积分第一（{pp.LEADER_POINTS} 分），看积分明细和排名；已兑换洗衣液和湿巾，"
-        f"充电宝待领取（出示取货码）；流动网格员，爱心骑手队队长，助老服务员认领待审批",
+        f"充电宝待领取（出示取货码）；流动网格员，爱心骑手队队长，助老服务员认领待审批；"
+        f"随手拍了 {_SHOWCASE_REPORTS} 条，看进度和时间线，再拍一条",
         f"Tops 清远街道's ranking this year ({pp.LEADER_POINTS} points): see the points and the "
         "shop; picked up 洗衣液 and 湿巾, has a 充电宝 to pick up (show the pickup code); holds a "
-        "post, leads the 爱心骑手队, has a claim awaiting approval",
+        f"post, leads the 爱心骑手队, has a claim awaiting approval; filed {_SHOWCASE_REPORTS} "
+        "reports: follow them on their timelines, or file another",
     ),
     _rider(
         data.SHOWCASE_PENDING,

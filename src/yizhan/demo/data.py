@@ -216,8 +216,17 @@ class DepartmentSpec:
     created_by: str
 
 
+#: The departments reports are dispatched to (``reports_plan.CATEGORY_DEPARTMENTS`` says which
+#: category goes where by default), each with one handler account below. 平城区城管执法队 works
+#: district-wide; 清远北苑物业服务中心 only in its community, so staff send it cases by hand.
 DEPARTMENTS = [
     DepartmentSpec("zhifadui", "清远街道综合行政执法队", QINGYUAN, created_by="street_admin"),
+    DepartmentSpec("chengguan", "平城区城管执法队", DISTRICT.code, created_by="district_admin"),
+    DepartmentSpec("huanwei", "清远街道环卫所", QINGYUAN, created_by="street_admin"),
+    DepartmentSpec("xiaofang", "清远街道微型消防站", QINGYUAN, created_by="street_admin"),
+    DepartmentSpec("chengjian", "清远街道城建办", QINGYUAN, created_by="street_admin"),
+    DepartmentSpec("zongzhi", "清远街道综治中心", QINGYUAN, created_by="street_admin"),
+    DepartmentSpec("wuye", "清远北苑物业服务中心", QYBY, created_by="street_admin"),
 ]
 
 ACCOUNTS = [
@@ -299,6 +308,61 @@ ACCOUNTS = [
         showcase=True,
         department="zhifadui",
     ),
+    # The other departments' handlers: they report cases handled in the demo's history.
+    AccountSpec(
+        key="chengguan_handler",
+        username="chengguan-handler",
+        name="马俊杰",
+        role="handler",
+        area_code=DISTRICT.code,
+        created_by="district_admin",
+        department="chengguan",
+    ),
+    AccountSpec(
+        key="huanwei_handler",
+        username="huanwei-handler",
+        name="贾文斌",
+        role="handler",
+        area_code=QINGYUAN,
+        created_by="street_admin",
+        department="huanwei",
+    ),
+    AccountSpec(
+        key="xiaofang_handler",
+        username="xiaofang-handler",
+        name="武志强",
+        role="handler",
+        area_code=QINGYUAN,
+        created_by="street_admin",
+        department="xiaofang",
+    ),
+    AccountSpec(
+        key="chengjian_handler",
+        username="chengjian-handler",
+        name="冯建国",
+        role="handler",
+        area_code=QINGYUAN,
+        created_by="street_admin",
+        department="chengjian",
+    ),
+    AccountSpec(
+        key="zongzhi_handler",
+        username="zongzhi-handler",
+        name="霍丽萍",
+        role="handler",
+        area_code=QINGYUAN,
+        created_by="street_admin",
+        department="zongzhi",
+    ),
+    AccountSpec(
+        key="wuye_handler",
+        username="beiyuan-wuye",
+        name="康晓燕",
+        role="handler",
+        area_code=QYBY,
+        created_by="street_admin",
+        department="wuye",
+    ),
     AccountSpec(
         key="merchant",
         username="daoxiaomian-shop",
@@ -321,6 +385,18 @@ ACCOUNTS = [
 
 #: The account whose presence (with the district) says the demo is loaded.
 MARKER_USERNAME = ACCOUNTS[0].username
+
+#: The platform operator, who keeps the national working calendar (``core.services.holiday_set``
+#: takes only a superuser). Created at the bootstrap like ``createsuperuser`` would, with no area
+#: and no usable password: nobody logs in with it; it only signs the calendar's audit entries.
+OPERATOR = AccountSpec(
+    key="operator",
+    username="yizhan-operator",
+    name="平台运维",
+    role="admin",
+    area_code="",
+    created_by=None,
+)
 
 #: Which staff account verifies riders and approves claims in each community.
 COMMUNITY_STAFF = {

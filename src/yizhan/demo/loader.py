@@ -15,6 +15,15 @@ is made through ``points_award`` with the clock the services read (``timezone.no
 moment, as the ledger tests do, so postings, season scores and the audit log carry real dates.
 The stations' visits (QR check-ins and walk-ins) and inspections are dated the same way, over
 the months before the load day (``stations_plan``).
+
+The 随手拍 reports (``reports_plan``) come last: the working calendar's holidays (set by the
+platform operator through ``core.services.holiday_set``), 清远街道's categories with their
+departments, and each report played through the reports services step by step, in the order of
+their moments, with the clock set to each (deadlines are counted on that calendar). The
+periodic escalation job runs each morning over the history and once at the load moment, so
+overdue cases are escalated much as the scheduler would have done. The messages the history put in
+people's inboxes stay there (those older than a day and a half read); they are not sent again
+through the channels when the load commits.
 """
 
 from __future__ import annotations
@@ -27,17 +36,23 @@ from enum import StrEnum
 from unittest import mock
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from yizhan.areas.models import Area
 from yizhan.areas.services import area_create
-from yizhan.core.models import AuditEntry
+from yizhan.core.models import AuditEntry, Holiday
+from yizhan.core.services import holiday_set
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
+from yizhan.demo import reports_plan as rp
 from yizhan.demo import stations_plan as sp
 from yizhan.demo.generate import DemoPlan, build_plan
+from yizhan.notifications import services as notification_services
+from yizhan.notifications.models import Notification
+from yizhan.notifications.services import notifications_read_all
 from yizhan.people.choices import ClaimStatus, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
 from yizhan.people.services import (
@@ -49,10 +64,11 @@ from yizhan.people.services import (
     rider_register,
     rider_reject,
     rider_verify,
+    staff_set_on_duty,
     team_add_member,
     team_create,
 )
-from yizhan.points.choices import AccountKind, AwardStatus, PostingKind, SeasonKind
+from yizhan.points.choices import AccountKind, Activity, AwardStatus, PostingKind, SeasonKind
 from yizhan.points.models import EarningRule, ManualAward, PointsAccount, Posting, SeasonScore
 from yizhan.points.selectors import current_season, leaderboard
 from yizhan.points.services import (
@@ -60,6 +76,25 @@ from yizhan.points.services import (
     points_award,
     points_reverse,
     points_settings_update,
+)
+from yizhan.reports.choices import OPEN_STATUSES, ReportStatus
+from yizhan.reports.models import Category, Report, ReportPhoto, Witness
+from yizhan.reports.services import (
+    categories_seed,
+    category_update,
+    report_accept,
+    report_acknowledge,
+    report_close,
+    report_dispatch,
+    report_handle,
+    report_merge,
+    report_redirect,
+    report_reject,
+    report_reopen,
+    report_submit,
+    report_verify,
+    report_witness,
+    reports_escalate,
 )
 from yizhan.rewards.choices import RedemptionStatus
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock
@@ -116,6 +151,8 @@ class DemoContext:
     rewards: dict[str, Reward] = field(default_factory=dict)  # by name
     window: PriorityWindow | None = None
     redemptions: dict[str, Redemption] = field(default_factory=dict)  # by idempotency key
+    categories: dict[str, Category] = field(default_factory=dict)  # 清远街道's, by code
+    reports: dict[str, Report] = field(default_factory=dict)  # by idempotency key
 
     def staff_of(self, community_code: str) -> User:
         return self.accounts[data.COMMUNITY_STAFF[community_code]]
@@ -553,6 +590,192 @@ def load_station_changes(ctx: DemoContext) -> None:
         )
 
 
+def load_holidays(ctx: DemoContext) -> None:
+    """The national holidays of 2026 and 2027 in the working calendar (deadlines skip them),
+    set by the platform operator (a bootstrap account without a password, as the calendar is
+    the operator's). Dates the calendar has already are left as they are."""
+    spec = data.OPERATOR
+    operator = account_create(
+        username=spec.username,
+        name=spec.name,
+        role=spec.role,
+        password=None,
+        is_superuser=True,
+    )
+    ctx.accounts[spec.key] = operator
+    have = set(Holiday.objects.values_list("date", flat=True))
+    for holiday in rp.HOLIDAYS:
+        if holiday.day not in have:
+            holiday_set(
+                day=holiday.day, is_workday=holiday.is_workday, name=holiday.name, actor=operator
+            )
+
+
+def load_report_categories(ctx: DemoContext) -> None:
+    """清远街道's report categories: the standard catalogue (with what each pays), then each
+    given its default department by the street admin."""
+    street = ctx.areas[data.QINGYUAN]
+    admin = ctx.accounts["street_admin"]
+    categories_seed(street=street, actor=admin)
+    for category in Category.objects.filter(street=street):
+        ctx.categories[category.code] = category
+    for code, department in rp.CATEGORY_DEPARTMENTS.items():
+        ctx.categories[code] = category_update(
+            category=ctx.categories[code], department=ctx.departments[department], actor=admin
+        )
+
+
+def report_times(now: datetime, plan: rp.ReportPlan) -> list[datetime]:
+    """When the report was submitted, then when each of its steps happened.
+
+    A report at a share of the history window starts at ``moment`` and its steps follow at their
+    minutes; when the last would fall on the load day (or later), the steps are drawn closer
+    together, in proportion, so that all of them fall before it (before the load moment on 1
+    January) — verification pays points, and the ledger's history lies before the load day. A
+    report ``ago`` minutes back starts then; its steps are all before the load moment.
+    """
+    offsets = [step.after for step in plan.steps]
+    if plan.ago is not None:
+        start = now - timedelta(minutes=plan.ago)
+        return [start] + [start + timedelta(minutes=m) for m in offsets]
+    start = moment(now, plan.t, plan.hour, plan.minute)
+    today = timezone.localdate(now)
+    if (today - history_start(today)).days >= 1:
+        bound = timezone.make_aware(datetime.combine(today, time.min))
+    else:
+        bound = now
+    last = max(offsets, default=0)
+    scale = 1.0
+    if last and start + timedelta(minutes=last) >= bound:
+        scale = (bound - start - timedelta(minutes=1)) / timedelta(minutes=last)
+    return [start] + [start + timedelta(minutes=m * scale) for m in offsets]
+
+
+class _HistoryInbox:
+    """``transaction`` as the notifications service sees it while the history is played: its
+    messages go into the inbox, but are not handed to the channels (SMS, the console …) when the
+    load commits — they were news back then, not now."""
+
+    def __getattr__(self, name: str):
+        return getattr(transaction, name)
+
+    @staticmethod
+    def on_commit(func, using=None, robust=False) -> None:
+        return None
+
+
+def _upload(content: bytes) -> ContentFile:
+    return ContentFile(content, name="photo.jpg")
+
+
+def load_reports(ctx: DemoContext) -> None:
+    """The reports, played through the services in the order of their moments (see
+    ``reports_plan``): submitted with a photo by riders, triaged, dispatched and verified by
+    staff, handled by the departments with an after photo; the escalation job each morning."""
+    users: dict[str, User] = {}
+
+    def person(key: str) -> User:
+        if key.startswith("rider:"):
+            rider = key.removeprefix("rider:")
+            if rider not in users:
+                users[rider] = ctx.user_of(rider)
+            return users[rider]
+        return ctx.accounts[key]
+
+    def submit(plan: rp.ReportPlan, dup: rp.Duplicate | None = None) -> None:
+        item = dup or plan
+        report = report_submit(
+            reporter=person(f"rider:{item.reporter}"),
+            category=ctx.categories[plan.category],
+            lat=item.lat,
+            lng=item.lng,
+            description=item.description,
+            idempotency_key=item.key,
+            photos=[_upload(rp.report_photo(plan, dup))],
+            address=plan.address,
+            building=plan.building,
+            unit=plan.unit,
+            floor=plan.floor,
+        )
+        ctx.reports[item.key] = report
+
+    def act(plan: rp.ReportPlan, step: rp.Step) -> None:
+        report = ctx.reports[plan.key]
+        actor = person(step.actor)
+        photos = [_upload(rp.step_photo(plan, step))] if step.photo else []
+        department = ctx.departments[step.department] if step.department else None
+        if step.kind == "duplicate":
+            submit(plan, plan.duplicates[step.dup])
+        elif step.kind == "merge":
+            dup = ctx.reports[plan.duplicates[step.dup].key]
+            report_merge(report=dup, into=report, actor=actor, note="同一处问题，合并处理")
+        elif step.kind == "witness":
+            report_witness(report=report, user=actor)
+        elif step.kind == "acknowledge":
+            report_acknowledge(report=report, actor=actor)
+        elif step.kind == "accept":
+            report_accept(report=report, actor=actor, note=step.note)
+        elif step.kind == "reject":
+            report_reject(report=report, actor=actor, reason=step.note)
+        elif step.kind == "dispatch":
+            report_dispatch(report=report, actor=actor, department=department, note=step.note)
+        elif step.kind == "redirect":
+            report_redirect(report=report, actor=actor, department=department, note=step.note)
+        elif step.kind == "handle":
+            report_handle(report=report, actor=actor, note=step.note, photos=photos)
+        elif step.kind == "verify":
+            report_verify(
+                report=report, actor=actor, passed=step.passed, note=step.note, photos=photos
+            )
+        elif step.kind == "close":
+            report_close(report=report, actor=actor, note=step.note)
+        elif step.kind == "reopen":
+            report_reopen(report=report, actor=actor, note=step.note, photos=photos)
+        else:  # pragma: no cover - the plan's own test keeps the kinds known
+            raise ValueError(f"unknown step {step.kind}")
+
+    def escalate(at: datetime) -> None:
+        reports_escalate(now=at)
+
+    def read_inboxes(at: datetime) -> None:
+        unread = Notification.objects.filter(read_at__isnull=True)
+        for user in User.objects.filter(pk__in=unread.values("recipient_id")).order_by("pk"):
+            notifications_read_all(user=user)
+
+    events: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+
+    def add(at: datetime, run: Callable[[datetime], None]) -> None:
+        events.append((at, len(events), run))
+
+    plans = rp.build_reports_plan().reports
+    for plan in plans:
+        start, *times = report_times(ctx.now, plan)
+        add(start, lambda at, plan=plan: submit(plan))
+        for step, at in zip(plan.steps, times, strict=True):
+            add(at, lambda at, plan=plan, step=step: act(plan, step))
+    # The scheduler (every minute in production): each morning over the history, and at the
+    # load moment. A case late in the afternoon is escalated the next morning.
+    first = timezone.localdate(min(at for at, _n, _run in events))
+    today = timezone.localdate(ctx.now)
+    for days in range((today - first).days + 1):
+        at = _local(first + timedelta(days=days), 8, 30)
+        if at < ctx.now:
+            add(at, escalate)
+    add(ctx.now, escalate)
+    add(ctx.now - timedelta(hours=36), read_inboxes)
+
+    with mock.patch.object(notification_services, "transaction", _HistoryInbox()):
+        start = min(at for at, _n, _run in events)
+        with _clock(start):
+            for key in rp.ON_DUTY:
+                staff_set_on_duty(user=ctx.accounts[key], on_duty=True)
+        for at, _number, run in sorted(events, key=lambda event: event[:2]):
+            with _clock(at):
+                run(at)
+    for key in ctx.reports:
+        ctx.reports[key].refresh_from_db()
+
+
 Step = Callable[[DemoContext], None]
 
 #: The demo, in order. Append a step to extend it (reports, events …).
@@ -574,6 +797,9 @@ STEPS: list[Step] = [
     load_inspections,
     load_visits,
     load_station_changes,
+    load_holidays,
+    load_report_categories,
+    load_reports,
 ]
 
 
@@ -629,6 +855,31 @@ def demo_counts() -> dict[str, int]:
         "audit_entries": AuditEntry.objects.filter(area_code__startswith=code).count(),
         **_points_counts(code),
         **_stations_counts(code),
+        **_reports_counts(code),
+    }
+
+
+def _reports_counts(code: str) -> dict[str, int]:
+    reports = Report.objects.filter(area_code__startswith=code)
+    by_status = dict(
+        reports.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    dispatched = reports.filter(status=ReportStatus.DISPATCHED)
+    paid = Posting.objects.filter(
+        area_code__startswith=code, kind=PostingKind.AWARD, activity=Activity.REPORT_VERIFIED
+    )
+    return {
+        "report_categories": Category.objects.filter(area_code__startswith=code).count(),
+        "reports": reports.count(),
+        **{f"reports_{status}": by_status.get(status, 0) for status in ReportStatus.values},
+        "reports_open": reports.filter(status__in=OPEN_STATUSES).count(),
+        "reports_overdue": dispatched.filter(deadline_at__lt=timezone.now()).count(),
+        "reports_escalated": dispatched.filter(escalation__gt=0).count(),
+        "reports_urgent": reports.filter(urgent=True).count(),
+        "witnesses": Witness.objects.filter(area_code__startswith=code).count(),
+        "report_photos": ReportPhoto.objects.filter(area_code__startswith=code).count(),
+        "report_points": paid.aggregate(n=Sum("amount"))["n"] or 0,
+        "holidays": Holiday.objects.filter(date__year__in=(2026, 2027)).count(),
     }
 
 

@@ -2,64 +2,91 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from yizhan.core.errors import ApplicationError
 from yizhan.core.permissions import Action, require
 from yizhan.notifications.channels import channels, logger
 from yizhan.notifications.models import Delivery, Notification
 
+Text = str | Callable[[], Any]
+
+
+def _render(text: Text) -> str:
+    return str(text() if callable(text) else text)
+
 
 def notify(
     *,
     recipients: Iterable[Any],
     kind: str,
-    title: str,
-    body: str = "",
+    title: Text,
+    body: Text = "",
     url: str = "",
     target: models.Model | None = None,
     urgent: bool = False,
 ) -> list[Notification]:
     """Put a message in each recipient's inbox (once per person), then send it on.
 
+    ``title`` and ``body`` are best given as functions (``lambda: _("…") % {…}``): they are then
+    written in each recipient's own language (their account's setting, else the site's), not in
+    the language of whoever caused the news. Plain strings are stored as they are.
+
     Call it inside the transaction that made the news: the inbox rows commit with it, and the
     channels (SMS, WeChat, the console) are tried only after the commit, so nobody is told of
     something that was rolled back.
     """
-    people = {getattr(r, "pk", r): r for r in recipients if r is not None}
-    if not people or not title:
+    ids = {getattr(r, "pk", r) for r in recipients if r is not None}
+    if not ids:
         return []
+    from yizhan.people.models import User
+
+    languages = dict(User.objects.filter(pk__in=ids).values_list("pk", "language"))
+    texts: dict[str, tuple[str, str]] = {}
+    for language in set(languages.values()):
+        with override(language or settings.LANGUAGE_CODE):
+            texts[language] = (_render(title)[:120], _render(body)[:500])
     target_type = target._meta.label_lower if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
     made = Notification.objects.bulk_create(
         Notification(
             recipient_id=pk,
             kind=kind[:40],
-            title=str(title)[:120],
-            body=str(body)[:500],
+            title=texts[language][0],
+            body=texts[language][1],
             url=url[:300],
             target_type=target_type,
             target_id=target_id,
             urgent=urgent,
         )
-        for pk in people
+        for pk, language in sorted(languages.items())
+        if texts[language][0]
     )
     ids = [n.pk for n in made if n.pk is not None]
     if ids:
-        transaction.on_commit(lambda: deliver(ids))
+        # robust: whatever a channel does after the commit, the request that made the news
+        # has succeeded and must say so.
+        transaction.on_commit(lambda: deliver(ids), robust=True)
     return made
 
 
 def deliver(ids: list[int]) -> None:
     """Send committed notifications through every channel; record each attempt."""
     notifications = list(Notification.objects.filter(pk__in=ids))
+    try:
+        in_use = channels()
+    except Exception:  # a misconfigured channel list: the inbox still has every message
+        logger.exception("notification channels could not be loaded")
+        return
     rows = []
-    for channel in channels():
+    for channel in in_use:
         for notification in notifications:
             if not channel.wants(notification):
                 continue

@@ -33,6 +33,7 @@ from yizhan.core.permissions import (
 )
 from yizhan.core.roles import CONSOLE_ROLES
 from yizhan.core.schemas import ERRORS
+from yizhan.people.api import AreaRef
 from yizhan.people.models import User
 from yizhan.points import selectors, services
 from yizhan.points.choices import SeasonKind
@@ -55,11 +56,6 @@ _SEASON_FORMS = {
 
 
 # --- schemas ---------------------------------------------------------------------------------
-
-
-class AreaRef(Schema):
-    code: str
-    name: str
 
 
 class MemberRef(Schema):
@@ -185,7 +181,7 @@ class AwardOut(Schema):
         return _name_of(obj.decided_by)
 
 
-class RejectIn(Schema):
+class AwardRejectIn(Schema):
     note: str = Field("", max_length=200)
 
 
@@ -435,7 +431,7 @@ def award_approve(request, award_id: int):
     response={200: AwardOut, **ERRORS},
     summary="Turn down a pending award",
 )
-def award_reject(request, award_id: int, payload: RejectIn | None = None):
+def award_reject(request, award_id: int, payload: AwardRejectIn | None = None):
     require_role(request.user, *CONSOLE)
     award = _award(request, award_id)
     note = payload.note if payload is not None else ""

@@ -389,6 +389,17 @@ def _pay(
     )
 
 
+def _caps_for(street: Area, activity: str, rule: EarningRule) -> EarningRule:
+    """The rule whose caps apply. Caps are per activity (what was paid today for any category
+    counts), so a category's rule without caps of its own takes the activity's general caps."""
+    if not rule.category or rule.daily_cap is not None or rule.weekly_cap is not None:
+        return rule
+    general = EarningRule.objects.filter(
+        street=street, activity=activity, category="", is_active=True
+    ).first()
+    return general or rule
+
+
 def _rule_for(street: Area, activity: str, category: str) -> EarningRule | None:
     rules = EarningRule.objects.filter(street=street, activity=activity, is_active=True)
     return rules.filter(category=category).first() or rules.filter(category="").first()
@@ -422,7 +433,8 @@ def points_earn(
     _check_member(member, actor)
 
     def work() -> EarningRecord:
-        rule = _rule_for(street_of(member), activity, category)
+        street = street_of(member)
+        rule = _rule_for(street, activity, category)
         if rule is None:
             raise ApplicationError(
                 _("This street has no earning rule for that activity yet."), code="no_rule"
@@ -431,7 +443,7 @@ def points_earn(
             user=member,
             activity=activity,
             requested=max(1, rule.points * units * share_percent // 100),
-            rule=rule,
+            rule=_caps_for(street, activity, rule),
             reason=reason,
             key=f"earn:{idempotency_key}",
             actor=actor,

@@ -6,13 +6,17 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
+from yizhan.core.errors import NotFound
 from yizhan.core.permissions import Action, get_for_user, restrict
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.people.models import Department
-from yizhan.reports.choices import OPEN_STATUSES, ReportStatus
+from yizhan.points.choices import Activity
+from yizhan.points.selectors import rules_of
+from yizhan.reports.choices import OPEN_STATUSES, PhotoStage, ReportStatus
 from yizhan.reports.models import Category, Report, ReportEvent, ReportPhoto, Witness
 
 
@@ -133,9 +137,48 @@ def street_at(lat: float, lng: float) -> Area | None:
 
 def departments_for(report: Report) -> QuerySet:
     """The departments a report may be dispatched to: those of its area or above it."""
-    code = report.area_code
+    return departments_above(report.area_code)
+
+
+def departments_above(code: str) -> QuerySet:
+    """The departments working in the area ``code`` or above it (a category's default)."""
     prefixes = [code[:n] for n in (6, 9, 12, 15) if len(code) >= n]
-    return Department.objects.filter(area__code__in=prefixes).order_by("area__code", "name")
+    return (
+        Department.objects.filter(area__code__in=prefixes)
+        .select_related("area")
+        .order_by("area__code", "name")
+    )
+
+
+def report_to_witness(pk: Any) -> Report:
+    """A report anyone signed in may add themselves to ("I saw it too") when it is open, as
+    ``services.duplicates_near`` offers it; 404 when there is none (the service refuses a
+    report that is no longer open)."""
+    try:
+        return Report.objects.select_related("category").get(pk=int(pk))
+    except (Report.DoesNotExist, TypeError, ValueError):
+        raise NotFound(_("There is no such report.")) from None
+
+
+def witnesses_of(report: Report, user: Any) -> QuerySet:
+    return (
+        restrict(Witness.objects.filter(report=report), user)
+        .select_related("user", "via")
+        .order_by("created_at")
+    )
+
+
+def report_photos_prefetch() -> Prefetch:
+    """The reporter's photos of each report as ``report_photos`` (one query for a list)."""
+    return Prefetch(
+        "photos",
+        queryset=ReportPhoto.objects.filter(stage=PhotoStage.REPORT).order_by("id"),
+        to_attr="report_photos",
+    )
+
+
+def with_report_photos(qs: QuerySet) -> QuerySet:
+    return qs.prefetch_related(report_photos_prefetch())
 
 
 def streets_of(user: Any) -> QuerySet:
@@ -147,3 +190,16 @@ def streets_of(user: Any) -> QuerySet:
 
 def open_statuses() -> tuple[str, ...]:
     return tuple(OPEN_STATUSES)
+
+
+def category_points(street: Any) -> dict[str, int | None]:
+    """category code → the points of the category's own earning rule in ``street`` (0 when
+    switched off: it pays nothing), with ``""`` → the street's rule for any verified report.
+    One query; ``points_paid`` reads it."""
+    rules = rules_of(street).filter(activity=Activity.REPORT_VERIFIED)
+    return {rule.category: rule.points if rule.is_active else 0 for rule in rules}
+
+
+def points_paid(points: dict[str, int | None], code: str) -> int:
+    """What a verified report of category ``code`` pays: its own rule, else the street's."""
+    return points.get(code, points.get("", 0)) or 0

@@ -10,6 +10,9 @@ The workflow (GB/T 30428's 立案 → 派遣 → 处置 → 核查 → 结案)::
                                                      │                       ▼
                    accepted ◄──reopen (evidence)── closed ◄──close──── verified
 
+Reject and merge are allowed from accepted too: a reopened report whose evidence does not hold,
+or a duplicate noticed after 立案, needs a way out other than dispatch.
+
 Each transition checks the actor through the permission layer and the report's ``can_*``
 predicate under a row lock, changes the state, writes a :class:`ReportEvent` (the timeline) and
 an audit entry, and tells the people concerned through the inbox after the commit. Points are
@@ -20,7 +23,9 @@ photo, a burst) is held for a person to decide instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +56,7 @@ from yizhan.core.workcalendar import add_working_days, add_working_hours
 from yizhan.notifications.services import notify
 from yizhan.people.models import Department, User
 from yizhan.points.choices import Activity
+from yizhan.points.models import EarningRule
 from yizhan.points.services import earning_rule_set, points_earn
 from yizhan.reports import catalogue
 from yizhan.reports.choices import (
@@ -78,6 +84,8 @@ MAX_DESCRIPTION = 500
 #: parts make the look-up exact up to 3 (pigeonhole: 3 differing bits leave one part whole).
 SAME_PHOTO_DISTANCE = 3
 PHOTO_SIZES = {"display": 1600, "thumb": 400}
+#: The hash of a picture of one flat colour (every bit 0, or every bit 1): no evidence of anything.
+UNINFORMATIVE_HASHES = frozenset({0, -1})
 
 
 # --- categories and settings -------------------------------------------------------------------
@@ -170,16 +178,31 @@ def category_create(
         ack_minutes=_whole(ack_minutes, field="ack_minutes", low=1, high=1440),
         sort_order=_whole(sort_order, field="sort_order", low=0, high=32767),
     )
-    if points:
-        earning_rule_set(
-            street=street,
-            activity=Activity.REPORT_VERIFIED,
-            category=code,
-            points=points,
-            actor=actor,
-        )
+    _set_category_points(street, code, points, actor)
     log_action(actor=actor, action="report_category.created", target=category, data={"code": code})
     return category
+
+
+def _set_category_points(street: Area, code: str, points: Any, actor: Any) -> None:
+    """The category's own earning rule: None leaves the rules as they are (a new category then
+    pays the street's rule for any report); 0 keeps a switched-off rule, so it pays nothing
+    rather than the street's rule (see ``_category_pays``). The rule's caps are kept."""
+    if points is None:
+        return
+    points = _whole(points, field="points", low=0, high=1000)
+    rule = EarningRule.objects.filter(
+        street=street, activity=Activity.REPORT_VERIFIED, category=code
+    ).first()
+    earning_rule_set(
+        street=street,
+        activity=Activity.REPORT_VERIFIED,
+        category=code,
+        points=max(1, points),
+        is_active=bool(points),
+        daily_cap=rule.daily_cap if rule else None,
+        weekly_cap=rule.weekly_cap if rule else None,
+        actor=actor,
+    )
 
 
 CATEGORY_FIELDS = {
@@ -225,16 +248,7 @@ def category_update(*, category: Category, actor: Any, **changes: Any) -> Catego
             values[key] = _whole(value, field=key, low=0, high=32767)
         elif key in {"urgent", "is_active"}:
             values[key] = bool(value)
-    if "points" in changes:
-        points = changes["points"]
-        earning_rule_set(
-            street=category.street,
-            activity=Activity.REPORT_VERIFIED,
-            category=category.code,
-            points=max(1, points or 1),
-            is_active=bool(points),
-            actor=actor,
-        )
+    _set_category_points(category.street, category.code, changes.get("points"), actor)
     for key, value in values.items():
         setattr(category, key, value)
     if values:
@@ -368,6 +382,34 @@ class _Files:
             storage.delete(name)
 
 
+#: The files written so far by the photo-storing service running in this context.
+_WRITTEN: ContextVar[_Files | None] = ContextVar("reports_files_written", default=None)
+
+
+def _cleans_files(service: Callable[..., Report]) -> Callable[..., Report]:
+    """For a service that stores photos: when it fails after a file was written (a later step,
+    the commit itself), the files go too, so a refused write leaves no orphan in MEDIA_ROOT.
+    Put it outside ``transaction.atomic`` so a failed commit is covered."""
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> Report:
+        files = _Files()
+        token = _WRITTEN.set(files)
+        try:
+            result = service(*args, **kwargs)
+        except BaseException:
+            files.discard()
+            raise
+        finally:
+            _WRITTEN.reset(token)
+        outer = _WRITTEN.get()
+        if outer is not None:  # called from another such service: its failure covers these
+            outer.saved += files.saved
+        return result
+
+    return wrapper
+
+
 def _store_photos(
     report: Report,
     processed: list[ProcessedImage],
@@ -405,7 +447,14 @@ def same_photos(
     rotations: Sequence[int], *, exclude_report: int | None = None
 ) -> list[ReportPhoto]:
     """Earlier report photos that are the same picture as one whose hash at each quarter turn
-    is ``rotations``, closest first: up to 16 indexed equality probes, then the exact distance."""
+    is ``rotations``, closest first: up to 16 indexed equality probes, then the exact distance.
+
+    Every probed row is checked (a cut-off could drop the true match when a part is common). A
+    picture of one flat colour hashes to 0 (or all ones) and says nothing: it matches nothing.
+    """
+    rotations = [value for value in rotations if value not in UNINFORMATIVE_HASHES]
+    if not rotations:
+        return []
     query = Q()
     for value in rotations:
         p = hash_parts(value)
@@ -413,12 +462,13 @@ def same_photos(
     candidates = ReportPhoto.objects.filter(query, stage=PhotoStage.REPORT)
     if exclude_report is not None:
         candidates = candidates.exclude(report_id=exclude_report)
-    found = []
-    for photo in candidates.only("id", "report_id", "phash")[:500]:
-        distance = min(hamming(photo.phash, value) for value in rotations)
+    close = {}
+    for pk, phash in candidates.values_list("pk", "phash").iterator(chunk_size=2000):
+        distance = min(hamming(phash, value) for value in rotations)
         if distance <= SAME_PHOTO_DISTANCE:
-            found.append((distance, photo))
-    return [photo for _d, photo in sorted(found, key=lambda item: (item[0], item[1].pk))]
+            close[pk] = distance
+    photos = ReportPhoto.objects.in_bulk(list(close))
+    return [photos[pk] for pk in sorted(close, key=lambda pk: (close[pk], pk))]
 
 
 def _flags(
@@ -429,6 +479,7 @@ def _flags(
     lng: float,
     processed: list[ProcessedImage],
     now: datetime,
+    source: str = Source.APP,
 ) -> tuple[list[str], dict]:
     flags: list[str] = []
     detail: dict[str, Any] = {}
@@ -451,7 +502,8 @@ def _flags(
     if same:
         flags.append(Flag.SAME_PHOTO)
         detail["same_photo_reports"] = same[:10]
-    if is_authenticated(reporter):
+    # An Open311 client (a hotline's system) files for many people: many requests are normal.
+    if is_authenticated(reporter) and source != Source.OPEN311:
         since = now - timedelta(minutes=settings_.burst_minutes)
         recent = Report.objects.filter(reporter=reporter, created_at__gte=since).count()
         if recent + 1 >= settings_.burst_reports:
@@ -475,7 +527,7 @@ def _event(
         area_code=report.area_code,
         action=action,
         from_status=before,
-        to_status=report.status if before else "",
+        to_status=report.status if before or action == "submitted" else "",
         actor=actor if is_authenticated(actor) else None,
         note=note,
         data=data or {},
@@ -498,7 +550,7 @@ def report_url(report: Report, *, staff: bool) -> str:
         return ""
 
 
-def _tell_reporter(report: Report, title: str, body: str = "") -> None:
+def _tell_reporter(report: Report, title: Any, body: Any = "") -> None:
     if report.reporter_id is None:
         return
     notify(
@@ -528,15 +580,18 @@ def _alert_on_duty(report: Report) -> None:
     notify(
         recipients=recipients,
         kind="report_urgent",
-        title=_("Urgent: %(category)s") % {"category": report.category.name},
-        body=_("%(where)s. %(text)s")
-        % {"where": report.address or report.grid.name, "text": report.description[:200]},
+        title=lambda: _("Urgent: %(category)s") % {"category": report.category.name},
+        body=lambda: (
+            _("%(where)s. %(text)s")
+            % {"where": report.address or report.grid.name, "text": report.description[:200]}
+        ),
         url=report_url(report, staff=True),
         target=report,
         urgent=True,
     )
 
 
+@_cleans_files
 def report_submit(
     *,
     reporter: Any,
@@ -591,6 +646,7 @@ def report_submit(
     }
     photos = _photo_list(photos, required=0 if source == Source.OPEN311 else 1)
     payload = {
+        "reporter": reporter.pk,  # another account's repeat of the key is refused, not answered
         "category": category.pk,
         "lat": lat,
         "lng": lng,
@@ -599,8 +655,11 @@ def report_submit(
         "photos": [getattr(p, "size", None) for p in photos],
     }
 
+    # Decoded before the transaction: on SQLite a write transaction holds the one write lock
+    # from its start, and decoding photos is the slow part of a submission.
+    processed = _process(photos)
+
     def work() -> Report:
-        processed = _process(photos)
         now = timezone.now()
         flags, flag_detail = _flags(
             settings_=report_settings(street),
@@ -609,6 +668,7 @@ def report_submit(
             lng=lng,
             processed=processed,
             now=now,
+            source=source,
         )
         exif = processed[0].exif if processed else None
         report = Report.objects.create(
@@ -701,8 +761,9 @@ def report_witness(*, report: Report, user: Any) -> Witness:
 
 def _lock(report: Report, actor: Any, action: Action = Action.OPERATE) -> Report:
     require(actor, action, report)
+    # ``of=self``: PostgreSQL cannot lock the nullable side of the outer join to the department.
     return (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("category", "grid", "community", "department")
         .get(pk=report.pk)
     )
@@ -714,6 +775,16 @@ def _refuse(report: Report, what: str) -> Conflict:
         % {"status": report.get_status_display(), "what": what},
         code="invalid_transition",
     )
+
+
+def _take_alert(report: Report, actor: Any) -> list[str]:
+    """Staff who accept or dispatch an urgent report have taken its alert: the acknowledgement
+    clock stops (else a dispatch, which resets ``escalation``, would be escalated again as an
+    alert nobody took). The fields changed, for ``update_fields``."""
+    if not report.urgent or report.acknowledged_at is not None:
+        return []
+    report.acknowledged_at, report.acknowledged_by = timezone.now(), actor
+    return ["acknowledged_at", "acknowledged_by"]
 
 
 def _staff_only(actor: Any) -> None:
@@ -730,7 +801,7 @@ def report_accept(*, report: Report, actor: Any, note: Any = "") -> Report:
         raise _refuse(report, _("accepted"))
     before = report.status
     report.status, report.accepted_at = ReportStatus.ACCEPTED, timezone.now()
-    report.save(update_fields=["status", "accepted_at", "updated_at"])
+    report.save(update_fields=["status", "accepted_at", "updated_at", *_take_alert(report, actor)])
     _event(
         report,
         action="accepted",
@@ -738,7 +809,7 @@ def report_accept(*, report: Report, actor: Any, note: Any = "") -> Report:
         before=before,
         note=_text(note, field="note", limit=500),
     )
-    _tell_reporter(report, _("Your report #%(id)s was accepted") % {"id": report.pk})
+    _tell_reporter(report, lambda: _("Your report #%(id)s was accepted") % {"id": report.pk})
     return report
 
 
@@ -760,7 +831,9 @@ def report_reject(*, report: Report, actor: Any, reason: Any) -> Report:
     report.closed_at = timezone.now()
     report.save(update_fields=["status", "rejection_reason", "closed_at", "updated_at"])
     _event(report, action="rejected", actor=actor, before=before, note=reason)
-    _tell_reporter(report, _("Your report #%(id)s was not accepted") % {"id": report.pk}, reason)
+    _tell_reporter(
+        report, lambda: _("Your report #%(id)s was not accepted") % {"id": report.pk}, reason
+    )
     return report
 
 
@@ -768,11 +841,16 @@ def report_reject(*, report: Report, actor: Any, reason: Any) -> Report:
 def report_merge(*, report: Report, into: Report, actor: Any, note: Any = "") -> Report:
     """The report shows what another one does: it points at the original, its reporter (and
     witnesses) become the original's witnesses."""
-    report = _lock(report, actor)
+    require(actor, Action.OPERATE, report)
     _staff_only(actor)
+    if not isinstance(into, Report):
+        raise ApplicationError(_("Choose the report to merge into."), field="into")
     if into.pk == report.pk:
         raise ApplicationError(_("A report cannot be merged into itself."), field="into")
-    original = _lock(into, actor)
+    # Both rows are locked in id order, so two merges of one pair in opposite directions wait
+    # for each other (the second is then refused) instead of deadlocking.
+    locked = {r.pk: _lock(r, actor) for r in sorted((report, into), key=lambda r: r.pk)}
+    report, original = locked[report.pk], locked[into.pk]
     if not report.can_merge():
         raise _refuse(report, _("merged"))
     if not original.is_open or original.status == ReportStatus.MERGED:
@@ -817,8 +895,11 @@ def report_merge(*, report: Report, into: Report, actor: Any, note: Any = "") ->
     _event(original, action="merged_in", actor=actor, data={"from": report.pk}, public=False)
     _tell_reporter(
         report,
-        _("Your report #%(id)s was merged into #%(into)s") % {"id": report.pk, "into": original.pk},
-        _("Someone reported the same problem first; you are counted as a witness."),
+        lambda: (
+            _("Your report #%(id)s was merged into #%(into)s")
+            % {"id": report.pk, "into": original.pk}
+        ),
+        lambda: _("Someone reported the same problem first; you are counted as a witness."),
     )
     return report
 
@@ -854,12 +935,16 @@ def _tell_department(report: Report, department: Department) -> None:
     notify(
         recipients=list(handlers),
         kind="report_dispatched",
-        title=_("New case #%(id)s: %(category)s") % {"id": report.pk, "category": report.category},
-        body=_("Deadline %(deadline)s. %(text)s")
-        % {
-            "deadline": timezone.localtime(report.deadline_at).strftime("%Y-%m-%d %H:%M"),
-            "text": report.description[:200],
-        },
+        title=lambda: (
+            _("New case #%(id)s: %(category)s") % {"id": report.pk, "category": report.category}
+        ),
+        body=lambda: (
+            _("Deadline %(deadline)s. %(text)s")
+            % {
+                "deadline": timezone.localtime(report.deadline_at).strftime("%Y-%m-%d %H:%M"),
+                "text": report.description[:200],
+            }
+        ),
         url=report_url(report, staff=True),
         target=report,
         urgent=report.urgent,
@@ -903,6 +988,7 @@ def report_dispatch(
             "deadline_at",
             "escalation",
             "updated_at",
+            *_take_alert(report, actor),
         ]
     )
     _event(
@@ -916,8 +1002,10 @@ def report_dispatch(
     _tell_department(report, department)
     _tell_reporter(
         report,
-        _("Your report #%(id)s is with %(department)s")
-        % {"id": report.pk, "department": department},
+        lambda: (
+            _("Your report #%(id)s is with %(department)s")
+            % {"id": report.pk, "department": department}
+        ),
     )
     return report
 
@@ -959,6 +1047,7 @@ def _may_handle(actor: Any, report: Report) -> None:
     raise Forbidden(_("Only the department the case was sent to reports it handled."))
 
 
+@_cleans_files
 @transaction.atomic
 def report_handle(*, report: Report, actor: Any, note: Any, photos: Iterable[Any]) -> Report:
     """处置: the department fixed it and shows it with an "after" photo."""
@@ -978,12 +1067,14 @@ def report_handle(*, report: Report, actor: Any, note: Any, photos: Iterable[Any
     notify(
         recipients=_staff_of(report.grid.code, report.community.code),
         kind="report_handled",
-        title=_("#%(id)s handled: please check on site") % {"id": report.pk},
+        title=lambda: _("#%(id)s handled: please check on site") % {"id": report.pk},
         body=note[:200],
         url=report_url(report, staff=True),
         target=report,
     )
-    _tell_reporter(report, _("Your report #%(id)s has been handled") % {"id": report.pk}, note)
+    _tell_reporter(
+        report, lambda: _("Your report #%(id)s has been handled") % {"id": report.pk}, note
+    )
     return report
 
 
@@ -994,8 +1085,12 @@ def _save_photos(report, processed, *, stage, actor, event) -> None:
     except BaseException:
         files.discard()
         raise
+    service = _WRITTEN.get()
+    if service is not None:  # a later failure of the service removes them too
+        service.saved += files.saved
 
 
+@_cleans_files
 @transaction.atomic
 def report_verify(
     *,
@@ -1020,7 +1115,9 @@ def report_verify(
         report.save(update_fields=["status", "verified_at", "updated_at"])
         event = _event(report, action="verified", actor=actor, before=before, note=note)
         _pay_points(report, actor)
-        _tell_reporter(report, _("Your report #%(id)s was checked: fixed") % {"id": report.pk})
+        _tell_reporter(
+            report, lambda: _("Your report #%(id)s was checked: fixed") % {"id": report.pk}
+        )
     else:
         report.status, report.handled_at = ReportStatus.DISPATCHED, None
         report.dispatched_at = now
@@ -1059,10 +1156,13 @@ def report_close(*, report: Report, actor: Any, note: Any = "") -> Report:
         before=before,
         note=_text(note, field="note", limit=500),
     )
-    _tell_reporter(report, _("Your report #%(id)s is closed. Thank you!") % {"id": report.pk})
+    _tell_reporter(
+        report, lambda: _("Your report #%(id)s is closed. Thank you!") % {"id": report.pk}
+    )
     return report
 
 
+@_cleans_files
 @transaction.atomic
 def report_reopen(*, report: Report, actor: Any, note: Any, photos: Iterable[Any]) -> Report:
     """A closed report comes back, with evidence (a photo) that the problem is still there: by
@@ -1100,7 +1200,7 @@ def report_reopen(*, report: Report, actor: Any, note: Any, photos: Iterable[Any
     notify(
         recipients=_staff_of(report.grid.code, report.community.code),
         kind="report_reopened",
-        title=_("#%(id)s reopened") % {"id": report.pk},
+        title=lambda: _("#%(id)s reopened") % {"id": report.pk},
         body=note[:200],
         url=report_url(report, staff=True),
         target=report,
@@ -1120,8 +1220,8 @@ def report_acknowledge(*, report: Report, actor: Any) -> Report:
     _event(report, action="acknowledged", actor=actor, public=False)
     _tell_reporter(
         report,
-        _("Help is on the way for #%(id)s") % {"id": report.pk},
-        _("%(name)s has taken your alert.") % {"name": actor.name or actor.username},
+        lambda: _("Help is on the way for #%(id)s") % {"id": report.pk},
+        lambda: _("%(name)s has taken your alert.") % {"name": actor.name or actor.username},
     )
     return report
 
@@ -1143,7 +1243,10 @@ def _earn(report: Report, member: Any, actor: Any, *, key: str, share: int = 100
             source=report,
             share_percent=share,
         )
-    except Forbidden:
+    except Forbidden as exc:
+        # Staff who filed a report and verify it themselves: not a member, nothing to hold.
+        if exc.code == "own_points":
+            return PointsStatus.NONE
         return PointsStatus.HELD
     except ApplicationError as exc:
         if exc.code in ("no_rule", "not_a_member"):
@@ -1153,6 +1256,14 @@ def _earn(report: Report, member: Any, actor: Any, *, key: str, share: int = 100
 
 
 def _pay_points(report: Report, actor: Any) -> None:
+    if report.source == Source.OPEN311 or report.points_status == PointsStatus.PAID:
+        # An Open311 request's "reporter" is the client's account, not a person: nothing to pay
+        # it (and nothing to hold for review), but the riders who witnessed it are paid. A
+        # report verified again after a reopen: the reporter was paid the first time;
+        # witnesses who joined while it was open again are paid now.
+        if _category_pays(report.category):
+            _pay_witnesses(report, actor)
+        return
     if report.points_status != PointsStatus.NONE or report.reporter is None:
         return
     if report.flags:
@@ -1165,23 +1276,45 @@ def _pay_points(report: Report, actor: Any) -> None:
     _pay_all(report, actor)
 
 
+def _pay_witnesses(report: Report, actor: Any) -> None:
+    """The street's share to each witness not paid yet (a key per witness: once each)."""
+    share = report_settings(report.category.street).witness_share_percent
+    if not share:
+        return
+    for witness in Witness.objects.filter(report=report, points_status=PointsStatus.NONE):
+        witness.points_status = _earn(
+            report,
+            witness.user,
+            actor,
+            key=f"report-{report.pk}-witness-{witness.user_id}",
+            share=share,
+        )
+        witness.save(update_fields=["points_status"])
+
+
+def _category_pays(category: Category) -> bool:
+    """False when the category's own earning rule is switched off (points 0): then it pays
+    nothing, rather than falling back to the street's rule for every report."""
+    return not EarningRule.objects.filter(
+        street_id=category.street_id,
+        activity=Activity.REPORT_VERIFIED,
+        category=category.code,
+        is_active=False,
+    ).exists()
+
+
 def _pay_all(report: Report, actor: Any) -> None:
+    if not _category_pays(report.category):
+        report.points_status = PointsStatus.NONE
+        report.save(update_fields=["points_status", "updated_at"])
+        _event(report, action="points", actor=actor, data={"status": "none"}, public=False)
+        return
     status = _earn(report, report.reporter, actor, key=f"report-{report.pk}-reporter")
     if status == PointsStatus.HELD:
         report.flags = [*report.flags, Flag.OUTSIDE_SCOPE]
     report.points_status = status
     report.save(update_fields=["points_status", "flags", "updated_at"])
-    share = report_settings(report.category.street).witness_share_percent
-    if share:
-        for witness in Witness.objects.filter(report=report, points_status=PointsStatus.NONE):
-            witness.points_status = _earn(
-                report,
-                witness.user,
-                actor,
-                key=f"report-{report.pk}-witness-{witness.user_id}",
-                share=share,
-            )
-            witness.save(update_fields=["points_status"])
+    _pay_witnesses(report, actor)
     _event(
         report, action="points", actor=actor, data={"status": report.points_status}, public=False
     )
@@ -1221,11 +1354,12 @@ def reports_escalate(*, now: datetime | None = None) -> dict[str, int]:
     counts = {"overdue_community": 0, "overdue_street": 0, "urgent_street": 0}
     overdue = Report.objects.filter(
         status=ReportStatus.DISPATCHED, deadline_at__lt=now, escalation__lt=2
-    ).values_list("pk", flat=True)
+    ).order_by("escalation", "deadline_at", "pk")  # a backlog: the ones nobody was told of first
+    overdue = overdue.values_list("pk", flat=True)
     for pk in list(overdue[:1000]):
         with transaction.atomic():
             report = (
-                Report.objects.select_for_update()
+                Report.objects.select_for_update(of=("self",))
                 .select_related("category", "grid", "community", "community__parent", "department")
                 .get(pk=pk)
             )
@@ -1236,35 +1370,44 @@ def reports_escalate(*, now: datetime | None = None) -> dict[str, int]:
             level = 2 if now >= report.deadline_at + max(span, timedelta(hours=1)) else 1
             if level <= report.escalation:
                 continue
+            skipped = report.escalation == 0 and level == 2  # the job did not run for a while
             report.escalation = level
             report.save(update_fields=["escalation", "updated_at"])
             _event(report, action="escalated", actor=None, data={"level": level}, public=False)
             codes = (report.community.code,) if level == 1 else (report.community.parent.code,)
+            if skipped:  # the community was never told: it is told with the street
+                codes = (report.community.parent.code, report.community.code)
             notify(
                 recipients=_staff_of(*codes),
                 kind="report_overdue",
-                title=_("Overdue: #%(id)s %(category)s (%(department)s)")
-                % {
-                    "id": report.pk,
-                    "category": report.category,
-                    "department": report.department or "",
-                },
+                title=lambda report=report: (
+                    _("Overdue: #%(id)s %(category)s (%(department)s)")
+                    % {
+                        "id": report.pk,
+                        "category": report.category,
+                        "department": report.department or "",
+                    }
+                ),
                 url=report_url(report, staff=True),
                 target=report,
             )
             counts["overdue_community" if level == 1 else "overdue_street"] += 1
-    waiting = Report.objects.filter(
-        urgent=True,
-        acknowledged_at__isnull=True,
-        escalation=0,
-        status__in=OPEN_STATUSES,
-    ).select_related("category")
+    waiting = (
+        Report.objects.filter(
+            urgent=True,
+            acknowledged_at__isnull=True,
+            escalation=0,
+            status__in=OPEN_STATUSES,
+        )
+        .select_related("category")
+        .order_by("created_at", "pk")
+    )  # the longest waiting first
     for report in list(waiting[:1000]):
         if report.created_at + timedelta(minutes=report.category.ack_minutes) > now:
             continue
         with transaction.atomic():
             report = (
-                Report.objects.select_for_update()
+                Report.objects.select_for_update(of=("self",))
                 .select_related("category", "community", "community__parent")
                 .get(pk=report.pk)
             )
@@ -1276,11 +1419,71 @@ def reports_escalate(*, now: datetime | None = None) -> dict[str, int]:
             notify(
                 recipients=_staff_of(report.community.parent.code, report.community.code),
                 kind="report_urgent",
-                title=_("Nobody has taken an urgent alert: #%(id)s %(category)s")
-                % {"id": report.pk, "category": report.category},
+                title=lambda report=report: (
+                    _("Nobody has taken an urgent alert: #%(id)s %(category)s")
+                    % {"id": report.pk, "category": report.category}
+                ),
                 url=report_url(report, staff=True),
                 target=report,
                 urgent=True,
             )
             counts["urgent_street"] += 1
     return counts
+
+
+# --- Open311 keys ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open311_key_issue(*, street: Any, name: Any, actor: Any) -> tuple[Any, str]:
+    """An API key for an Open311 client of a street; the raw key is returned once, never stored.
+
+    Each key gets its own account, under which the client's requests are filed: a merchant
+    account (a role that collects no points), with no area, no phone and an unusable password,
+    so nobody can log in with it; revoking the key deactivates it.
+    """
+    import secrets
+
+    from yizhan.people.services import account_create, token_hash
+    from yizhan.reports.models import Open311Key
+
+    if not isinstance(street, Area) or street.level != AreaLevel.STREET:
+        raise ApplicationError(_("Open311 keys are issued per street."), field="street")
+    require(actor, Action.CONFIGURE, street)
+    name = _text(name, field="name", limit=100, required=True)
+    raw = "o311_" + secrets.token_urlsafe(32)
+    account = account_create(
+        username=f"open311-{secrets.token_hex(8)}",
+        name=f"Open311 {name}"[:50],
+        role=Role.MERCHANT,
+        password=None,
+        actor=actor,
+    )
+    key = Open311Key.objects.create(
+        street=street,
+        area_code=street.code,
+        name=name,
+        prefix=raw[:12],
+        key_hash=token_hash(raw),
+        created_by=actor,
+        account=account,
+    )
+    log_action(actor=actor, action="open311_key.issued", target=key, data={"name": name})
+    return key, raw
+
+
+@transaction.atomic
+def open311_key_revoke(*, key: Any, actor: Any) -> Any:
+    """Stop a key (and its account) at once; the requests it filed stay."""
+    from yizhan.reports.models import Open311Key
+
+    require(actor, Action.CONFIGURE, key)
+    now = timezone.now()
+    revoked = Open311Key.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if not revoked:
+        raise Conflict(_("This key was revoked already."), code="key_revoked")
+    if key.account_id:
+        User.objects.filter(pk=key.account_id).update(is_active=False)
+    log_action(actor=actor, action="open311_key.revoked", target=key)
+    key.refresh_from_db()
+    return key

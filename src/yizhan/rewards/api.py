@@ -27,6 +27,7 @@ from yizhan.points.api import (
 )
 from yizhan.rewards import services
 from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock
+from yizhan.stations.api import StationRef
 from yizhan.stations.models import Station
 
 router = Router(tags=["rewards"])
@@ -141,11 +142,6 @@ class ReserveIn(Schema):
 
 
 class RewardRef(Schema):
-    id: int
-    name: str
-
-
-class StationRef(Schema):
     id: int
     name: str
 

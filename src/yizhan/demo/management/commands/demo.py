@@ -15,7 +15,7 @@ SUMMARY = (
     "{riders_rejected} 名被退回 rejected\n"
     "{posts} 个岗位 posts · {claims_approved} 个已批准的认领 approved claims · "
     "{claims_pending} 个待审批 pending claims · {teams} 支服务队 teams\n"
-    "{accounts} 个工作人员等账号 staff and other accounts · {departments} 个职能部门 department\n"
+    "{accounts} 个工作人员等账号 staff and other accounts · {departments} 个职能部门 departments\n"
     "{stations} 个驿站 stations · {corners} 个爱心角 caring corners（示范街 {corners_on_street} 家 "
     "on the demonstration street, {corners_suspended} 家暂停服务 suspended）· "
     "{checklist_items} 项“6+6”标准 checklist items · {inspections} 次检查 inspections\n"
@@ -28,7 +28,13 @@ SUMMARY = (
     "积分超市 points shop: {rewards} 种奖品 rewards · {stock_available} 件可兑换 items in stock · "
     "{windows} 个优先兑换窗口 priority window · 兑换 redemptions: "
     "{redemptions_fulfilled} 已领取 picked up, {redemptions_held} 待领取 awaiting pickup, "
-    "{redemptions_cancelled} 已取消 cancelled"
+    "{redemptions_cancelled} 已取消 cancelled\n"
+    "随手拍 reports: {reports} 条 · {reports_open} 条在办 open（{reports_overdue} 条超期 overdue, "
+    "{reports_escalated} 条已督办 escalated）· {reports_closed} 条已结案 closed · "
+    "{reports_rejected} 条不予受理 rejected · {reports_merged} 条合并 merged · "
+    "{witnesses} 位见证人 witnesses · {report_photos} 张照片 photos\n"
+    "{report_categories} 个随手拍分类 report categories · 随手拍共奖励 {report_points} 分 points "
+    "paid for verified reports · 工作日历 {holidays} 天节假日和调休 holiday entries (2026–2027)"
 )
 LEADER = (
     "清远街道今年积分第一：{name}，{points} 分；前 {top_n} 名可参加「{window}」。\n"
@@ -40,7 +46,8 @@ LEADER = (
 class Command(BaseCommand):
     help = (
         "Load the demo street 大同市平城区清远街道 (areas, staff, riders, posts, teams, stations "
-        "and caring corners with their visits and inspections, points and the points shop) and "
+        "and caring corners with their visits and inspections, points and the points shop, "
+        "随手拍 reports with their departments and the working calendar) and "
         "print the demo accounts. Needs demo mode "
         "(YIZHAN_DEMO=1). Running it again changes nothing."
     )

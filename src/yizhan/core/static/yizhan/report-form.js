@@ -1,0 +1,163 @@
+/* The report form (随手拍): photo previews, "use my location" (browsers report WGS-84), a pin to
+   drag or a tap on the map to adjust it, typed coordinates, and the community as the fallback.
+   The form keeps points in WGS-84; tiles drawn in GCJ-02 get them shifted for display and taps
+   and drags shifted back (coords.js). Each new place fires "yz:place" on the form: htmx then
+   reloads the place's categories, and after them the open reports of that kind nearby. Without
+   this script the form still works: typed coordinates or the community, and a plain submit. */
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  if (!form) return;
+  var latInput = document.getElementById("id_lat");
+  var lngInput = document.getElementById("id_lng");
+  var crsInput = document.getElementById("id_crs");
+  var community = document.getElementById("id_community");
+  var status = document.getElementById("report-location-status");
+  var centres = {};
+  try { centres = JSON.parse(document.getElementById("community-centres").textContent) || {}; }
+  catch (e) { centres = {}; }
+
+  function say(key) { if (status) status.textContent = (key && status.dataset[key]) || ""; }
+  function fire() {
+    var event;
+    try { event = new CustomEvent("yz:place", { bubbles: true }); }
+    catch (e) { event = document.createEvent("CustomEvent"); event.initCustomEvent("yz:place", true, false, null); }
+    form.dispatchEvent(event);
+  }
+
+  /* Photos: a preview of each (HEIC cannot be drawn by most browsers: its name instead). */
+  var photos = document.getElementById("id_photos");
+  var previews = document.getElementById("photo-previews");
+  var photoNote = document.getElementById("photo-note");
+  if (photos && previews) {
+    photos.addEventListener("change", function () {
+      previews.innerHTML = "";
+      var files = Array.prototype.slice.call(photos.files || []);
+      files.forEach(function (file) {
+        var item = document.createElement("li");
+        if (window.URL && URL.createObjectURL && /^image\/(jpeg|png|webp|gif)$/.test(file.type)) {
+          var img = new Image();
+          img.alt = file.name;
+          img.onload = function () { URL.revokeObjectURL(img.src); };
+          img.src = URL.createObjectURL(file);
+          item.appendChild(img);
+        } else {
+          item.textContent = file.name;
+        }
+        previews.appendChild(item);
+      });
+      var max = parseInt(previews.dataset.max || "6", 10);
+      if (photoNote) {
+        photoNote.textContent = files.length > max ? previews.dataset.tooMany : "";
+        photoNote.hidden = files.length <= max;
+      }
+    });
+  }
+
+  /* The map: a pin for the point, moved by a drag or a tap. */
+  var box = document.getElementById("report-map");
+  var map = null, marker = null;
+  var coords = window.YizhanCoords ? YizhanCoords.forTiles(box && box.dataset.tileCrs) : null;
+  function show(lat, lng) {
+    if (!map) return;
+    var p = coords.toMap(lat, lng);
+    if (marker) { marker.setLatLng(p); return; }
+    marker = L.marker(p, { draggable: true, autoPan: true, keyboard: true }).addTo(map);
+    marker.on("dragend", function () {
+      var q = marker.getLatLng(), w = coords.fromMap(q.lat, q.lng);
+      setPoint(w[0], w[1], "moved");
+    });
+  }
+  function setPoint(lat, lng, message) {
+    latInput.value = lat.toFixed(7);
+    lngInput.value = lng.toFixed(7);
+    if (crsInput) crsInput.value = "wgs84";
+    if (community) community.value = "";
+    show(lat, lng);
+    say(message);
+    fire();
+  }
+  if (box && window.L && coords) {
+    var start = [parseFloat(box.dataset.lat), parseFloat(box.dataset.lng)];
+    if (!isFinite(start[0]) || !isFinite(start[1])) start = [40.09, 113.30];
+    map = L.map(box, { zoomControl: true })
+      .setView(coords.toMap(start[0], start[1]), box.dataset.pinned ? 17 : 15);
+    if (box.dataset.tileUrl) {
+      var options = { attribution: box.dataset.tileAttribution || "", maxZoom: 19 };
+      if (box.dataset.tileSubdomains) options.subdomains = box.dataset.tileSubdomains;
+      L.tileLayer(box.dataset.tileUrl, options).addTo(map);
+    }
+    map.on("click", function (e) {
+      var p = coords.fromMap(e.latlng.lat, e.latlng.lng);
+      setPoint(p[0], p[1], "moved");
+    });
+    if (box.dataset.pinned) show(start[0], start[1]);
+  }
+
+  /* Typed coordinates (WGS-84 or GCJ-02 move the pin; BD-09 is converted by the server). */
+  function typed() {
+    var lat = parseFloat(latInput.value), lng = parseFloat(lngInput.value);
+    if (!isFinite(lat) || !isFinite(lng)) return;
+    if (community) community.value = "";
+    var system = crsInput ? crsInput.value : "wgs84";
+    if (map && system !== "bd09") {
+      var w = system === "gcj02" ? YizhanCoords.gcjToWgs(lat, lng) : [lat, lng];
+      show(w[0], w[1]);
+      map.setView(coords.toMap(w[0], w[1]), Math.max(map.getZoom(), 16));
+    }
+    say("");
+    fire();
+  }
+  [latInput, lngInput, crsInput].forEach(function (input) {
+    if (input) input.addEventListener("change", typed);
+  });
+
+  /* The community instead of a point: the point is dropped, the map moves to the community. */
+  if (community) {
+    community.addEventListener("change", function () {
+      if (!community.value) return;
+      latInput.value = "";
+      lngInput.value = "";
+      if (marker && map) { map.removeLayer(marker); marker = null; }
+      var c = centres[community.value];
+      if (c && map) map.setView(coords.toMap(c[0], c[1]), 15);
+      say("");
+    });
+  }
+
+  /* "Use my location": on a tap, or at once when the browser already allows it. */
+  var locate = document.getElementById("use-my-location");
+  function locateMe() {
+    say("locating");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var lat = pos.coords.latitude, lng = pos.coords.longitude;
+      setPoint(lat, lng, "located");
+      if (map) map.setView(coords.toMap(lat, lng), 17);
+    }, function () { say("denied"); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+  if (locate && navigator.geolocation) {
+    locate.hidden = false;
+    locate.addEventListener("click", locateMe);
+    if (!latInput.value && navigator.permissions && navigator.permissions.query) {
+      navigator.permissions.query({ name: "geolocation" }).then(function (result) {
+        if (result.state === "granted" && !latInput.value) locateMe();
+      }).catch(function () {});
+    }
+  }
+
+  /* One tap sends once (the idempotency key would make a second one harmless anyway). */
+  var submit = document.getElementById("report-submit");
+  if (submit) {
+    var label = submit.textContent;
+    form.addEventListener("submit", function (e) {
+      if (e.submitter && e.submitter !== submit) return;
+      if (submit.getAttribute("aria-disabled") === "true") { e.preventDefault(); return; }
+      submit.setAttribute("aria-disabled", "true");
+      submit.textContent = submit.dataset.sending || label;
+    });
+    window.addEventListener("pageshow", function () {
+      submit.removeAttribute("aria-disabled");
+      submit.textContent = label;
+    });
+  }
+})();

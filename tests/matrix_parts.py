@@ -1,0 +1,12 @@
+"""The apps whose permission-matrix rows live beside their own tests, in ``tests/<app>/matrix.py``.
+
+Each such module has ``API_CASES`` (``tests.api.matrix_case.Case`` by operation, as in
+``tests/api/test_permission_matrix.py``) and ``PAGE_CASES`` (``tests.pages.matrix_case.Case`` by
+name, as in ``tests/pages/test_page_matrix.py``); ``api_uses(case)`` / ``page_uses(case)`` say
+whether a row needs the app's objects and ``api_ids(world, case)`` / ``page_ids(world, case)``
+make them (placeholder → value); ``snapshot()`` returns what a denied request must not change.
+Both matrices merge every part listed here, and both still fail when an operation or a page has
+no row.
+"""
+
+PARTS: list = []
