@@ -929,9 +929,9 @@ TURNS = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}  # PIL.Image.Transpose values
 
 def profile_intake(world: World, content: bytes, figures: dict) -> None:
     """Where an intake's time goes: cProfile of one, the stages of process_image one by one,
-    and what libjpeg's draft decodes as core.images asks and as it could ask."""
+    and what libjpeg's draft decodes."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     from yizhan.core.images import dhash_rotations, process_image, read_exif
     from yizhan.reports.services import PHOTO_SIZES, report_submit
@@ -964,7 +964,7 @@ def profile_intake(world: World, content: bytes, figures: dict) -> None:
         say(f"  {label}: {statistics.median(samples):.1f} ms")
         return result
 
-    say(f"{figures['db']}: process_image's stages (median of 5):")
+    say(f"{figures['db']}: process_image's stages as core.images runs them (median of 5):")
     stage("open and read EXIF", lambda: read_exif(Image.open(io.BytesIO(content))))
 
     def decode(request: tuple[int, int] | None) -> Image.Image:
@@ -974,73 +974,36 @@ def profile_intake(world: World, content: bytes, figures: dict) -> None:
         image.load()
         return image
 
-    as_asked = stage(
-        f"decode with draft {largest}×{largest} (as core.images asks)",
-        lambda: decode((largest, largest)),
-    )
     w, h = PHOTO_SIZE
-    long_side = (largest, math.ceil(largest * h / w))
-    could = stage(
-        f"decode with draft {long_side[0]}×{long_side[1]} (the long side only)",
-        lambda: decode(long_side),
+    scale = largest / max(w, h)
+    request = (math.ceil(w * scale), math.ceil(h * scale))
+    drafted = stage(
+        f"decode with draft {request[0]}×{request[1]} (the picture's own shape)",
+        lambda: decode(request),
     )
-    say(f"  → draft as asked decodes {as_asked.size[0]}×{as_asked.size[1]}; the long side only "
-        f"{could.size[0]}×{could.size[1]}")  # fmt: skip
-    upright = stage("exif_transpose (as decoded)", lambda: ImageOps.exif_transpose(as_asked))
-    small = stage(
-        f"thumbnail to {largest} (LANCZOS, reducing_gap 2)",
-        lambda: upright.copy().thumbnail(
-            (largest, largest), Image.Resampling.LANCZOS, reducing_gap=2.0
+    say(f"  → libjpeg decodes {drafted.size[0]}×{drafted.size[1]} of {w}×{h}")
+    display = drafted.copy()
+    display.thumbnail((largest, largest), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    stage(
+        f"thumbnail to {largest} (BILINEAR, reducing_gap 2)",
+        lambda: drafted.copy().thumbnail(
+            (largest, largest), Image.Resampling.BILINEAR, reducing_gap=2.0
         ),
     )
-    del small
-    display = upright.copy()
-    display.thumbnail((largest, largest), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    stage(
-        "encode the display size (JPEG 82, progressive)",
-        lambda: display.save(io.BytesIO(), "JPEG", quality=82, progressive=True),
+    turn = TURNS.get(Image.open(io.BytesIO(content)).getexif().get(0x0112, 1))
+    upright = stage(
+        "turn the display size upright",
+        lambda: display.transpose(turn) if turn is not None else display,
     )
-    thumb = display.copy()
-    thumb.thumbnail((400, 400), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    stage(
+        "encode the display size (JPEG 82, baseline)",
+        lambda: upright.save(io.BytesIO(), "JPEG", quality=82, optimize=False, progressive=False),
+    )
+    thumb = upright.copy()
+    thumb.thumbnail((400, 400), Image.Resampling.BILINEAR, reducing_gap=2.0)
     stage("hash and its rotations", lambda: dhash_rotations(thumb))
-
-    def variant(*, display: int = largest, resample=Image.Resampling.LANCZOS, late_turn=False):
-        """process_image's steps, with draft asked for the picture's own shape (the long side
-        at least ``display``; turning upright only swaps the sides, so that still holds), and
-        optionally another filter, or the turn made after resizing (on fewer pixels)."""
-
-        def run() -> None:
-            image = Image.open(io.BytesIO(content))
-            read_exif(image)
-            w, h = image.size
-            scale = display / max(w, h)
-            image.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))
-            image.load()
-            turn = TURNS.get(image.getexif().get(0x0112, 1))
-            if not late_turn:
-                image = ImageOps.exif_transpose(image)
-            copy = image
-            for side in (display, min(PHOTO_SIZES.values())):
-                copy = copy.copy()
-                copy.thumbnail((side, side), resample, reducing_gap=2.0)
-                shown = copy.transpose(turn) if late_turn and turn is not None else copy
-                shown.save(io.BytesIO(), "JPEG", quality=82, optimize=False, progressive=True)
-            dhash_rotations(shown)
-
-        return run
-
-    say(f"{figures['db']}: the whole image work, as it is and as it could be (median of 5):")
-    stage("process_image as it is", lambda: process_image(io.BytesIO(content), sizes=PHOTO_SIZES))
-    stage("the same steps with the long-side draft", variant())
-    stage("… and turned upright after resizing", variant(late_turn=True))
-    stage(
-        "… and BICUBIC instead of LANCZOS",
-        variant(late_turn=True, resample=Image.Resampling.BICUBIC),
-    )
-    stage(
-        "long-side draft, a 1000-px display size (libjpeg decodes at 1/4)",
-        variant(display=1000),
-    )
+    say(f"{figures['db']}: the whole image work (median of 5):")
+    stage("process_image", lambda: process_image(io.BytesIO(content), sizes=PHOTO_SIZES))
     stage("Pillow's plain full-size decode, for comparison", lambda: decode(None))
 
 

@@ -9,4 +9,10 @@ Both matrices merge every part listed here, and both still fail when an operatio
 no row.
 """
 
-PARTS: list = []
+from tests.appeals import matrix as appeals
+from tests.duties import matrix as duties
+from tests.events import matrix as events
+from tests.honours import matrix as honours
+from tests.wishes import matrix as wishes
+
+PARTS: list = [events, duties, wishes, appeals, honours]

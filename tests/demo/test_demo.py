@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from shapely.geometry import Point, shape
 
+from yizhan.appeals.models import AgendaItem, Appeal, Decision, Delivery, Meeting
 from yizhan.areas.geometry import parse_boundary
 from yizhan.areas.models import Area
 from yizhan.areas.selectors import grid_for_point
@@ -33,6 +34,7 @@ from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import haversine_m, wgs84_to_gcj02
 from yizhan.core.models import AuditEntry, Holiday
 from yizhan.core.workcalendar import add_working_days
+from yizhan.demo import care_plan as cp
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
 from yizhan.demo import reports_plan as rp
@@ -40,6 +42,11 @@ from yizhan.demo import stations_plan as sp
 from yizhan.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from yizhan.demo.generate import build_plan
 from yizhan.demo.loader import DemoState, demo_counts, demo_state, history_start, load_demo
+from yizhan.duties.models import Duty, GiftCode
+from yizhan.events.models import Distribution, DistributionItem, Event, Receipt, Signup
+from yizhan.events.services import signup_create
+from yizhan.honours.models import Nomination, Title
+from yizhan.honours.selectors import period_of, record_of
 from yizhan.notifications.models import Notification
 from yizhan.people.choices import ClaimStatus, MemberRole, PostKind, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
@@ -74,6 +81,8 @@ from yizhan.stations.hours import format_text
 from yizhan.stations.models import ChecklistItem, Inspection, InspectionResult, Station, Visit
 from yizhan.stations.selectors import hosted_by, nearby, nearby_query, people_served
 from yizhan.stations.services import service_codes, services_mask
+from yizhan.wishes.models import Wish
+from yizhan.wishes.services import wish_claim
 
 DISTRICT = data.DISTRICT.code
 
@@ -128,6 +137,7 @@ def snapshot() -> dict:
         "audit": Counter(AuditEntry.objects.values_list("action", flat=True)),
         **points_snapshot(),
         **reports_snapshot(),
+        **care_snapshot(),
     }
 
 
@@ -333,6 +343,166 @@ def reports_snapshot() -> dict:
     }
 
 
+def care_snapshot() -> dict:
+    """Events, hand-outs, duties, wishes, appeals, the meeting and honours: no ids, codes or
+    times (days counted back from today instead)."""
+    today = timezone.localdate()
+
+    def days(moment):
+        return (today - timezone.localtime(moment).date()).days if moment else None
+
+    def who(user):
+        return (user.phone or user.username) if user else ""
+
+    signups = Signup.objects.select_related("event", "user", "checked_in_by")
+    receipts = Receipt.objects.select_related("distribution", "user").prefetch_related(
+        "lines__item"
+    )
+    duties = Duty.objects.select_related("rider__user", "post", "decided_by")
+    wishes = Wish.objects.select_related("rider", "decided_by", "confirmed_by").prefetch_related(
+        "claims__claimer"
+    )
+    appeals = Appeal.objects.select_related("rider", "body", "routed_by", "answered_by")
+    return {
+        "events": sorted(
+            (
+                e.title,
+                e.kind,
+                e.area_code,
+                e.station.name if e.station else "",
+                e.capacity,
+                e.audience,
+                who(e.created_by),
+                days(e.starts_at),
+                days(e.ends_at),
+            )
+            for e in Event.objects.select_related("station", "created_by")
+        ),  # fmt: skip
+        "signups": sorted(
+            (
+                s.event.title,
+                who(s.user),
+                s.status,
+                s.checked_in_at is not None,
+                s.check_in_method,
+                who(s.checked_in_by),
+                s.points_status,
+            )
+            for s in signups
+        ),  # fmt: skip
+        "handout_items": sorted(
+            DistributionItem.objects.values_list(
+                "distribution__name", "name", "stock", "handed_out"
+            )
+        ),
+        "receipts": sorted(
+            (
+                r.distribution.name,
+                who(r.user),
+                sorted((ln.item.name, ln.quantity) for ln in r.lines.all()),
+            )
+            for r in receipts
+        ),  # fmt: skip
+        "duties": sorted(
+            (
+                who(d.rider.user),
+                d.post.kind,
+                d.kind,
+                d.place,
+                d.note,
+                d.minutes,
+                d.status,
+                d.verified_by,
+                who(d.decided_by),
+                d.points,
+                d.points_status,
+                d.reason,
+                days(d.started_at),
+            )
+            for d in duties
+        ),  # fmt: skip
+        "wishes": sorted(
+            (
+                who(w.rider),
+                w.category,
+                w.text,
+                w.status,
+                w.points_status,
+                w.points_paid,
+                who(w.decided_by),
+                who(w.confirmed_by),
+                w.rejection_reason,
+                sorted((who(c.claimer), c.status, c.note) for c in w.claims.all()),
+            )
+            for w in wishes
+        ),  # fmt: skip
+        "appeals": sorted(
+            (
+                who(a.rider),
+                a.difficulty,
+                a.topic,
+                a.text,
+                a.anonymous,
+                a.status,
+                a.body.name if a.body else "",
+                who(a.routed_by),
+                who(a.answered_by),
+                a.answer,
+                a.rating,
+                a.rating_comment,
+                a.reopen_count,
+                days(a.deadline_at),
+            )
+            for a in appeals
+        ),  # fmt: skip
+        "deliveries": sorted(Delivery.objects.values_list("appeal__text", "kind", "note")),
+        "meetings": sorted(
+            (
+                m.title,
+                m.place,
+                m.area_code,
+                (today - m.held_on).days,
+                m.minutes,
+                sorted(m.bodies.values_list("name", flat=True)),
+                sorted(who(u) for u in m.riders.all()),
+            )
+            for m in Meeting.objects.all()
+        ),  # fmt: skip
+        "agenda": sorted(
+            AgendaItem.objects.values_list("meeting__title", "position", "appeal__text", "text")
+        ),
+        "decisions": sorted(
+            (
+                d.text,
+                d.owner,
+                d.status,
+                (d.due_on - today).days,
+                d.follow_up,
+                d.agenda_item.appeal.text if d.agenda_item and d.agenda_item.appeal else "",
+            )
+            for d in Decision.objects.select_related("agenda_item__appeal", "owner_body")
+        ),  # fmt: skip
+        "titles": sorted(
+            Title.objects.values_list("name", "area_code", "period", "quota", "description")
+        ),
+        "nominations": sorted(
+            (
+                n.title.name,
+                who(n.rider.user),
+                n.status,
+                n.reason,
+                n.rejection_reason,
+                json.dumps(n.record, sort_keys=True),
+                who(n.nominated_by),
+                who(n.decided_by),
+            )
+            for n in Nomination.objects.select_related(
+                "title", "rider__user", "nominated_by", "decided_by"
+            )
+        ),  # fmt: skip
+    }
+
+
 @dataclass
 class Loaded:
     first: dict  # a load into an empty database, rolled back
@@ -456,7 +626,9 @@ def test_staff_at_every_level(loaded):
     assert handler.department.area_code == handler.area_code == data.QINGYUAN
     # One handler for each department, working where the department works.
     handlers = User.objects.filter(role="handler").select_related("department")
-    assert {h.department.name for h in handlers} == {d.name for d in data.DEPARTMENTS}
+    assert {h.department.name for h in handlers} == {d.name for d in data.DEPARTMENTS} | {
+        b.name for b in cp.BODIES
+    }
     assert all(h.area_code == h.department.area_code for h in handlers)
     # The showcase merchant and the shops of 清远西街 that keep their own corner up to date.
     assert User.objects.filter(role="merchant").count() == 1 + len(sp.build_corners().merchants)
@@ -764,8 +936,11 @@ def test_the_top_rider_of_qingyuan_this_year_holds_109_points(loaded):
     assert [s.points for s in board][:15] == list(pp.TOP_15)
     ties = Counter(s.points for s in board)
     assert any(n >= 2 for n in ties.values()), "no tie on the board"
-    # Everyone on it is a verified rider of 清远街道, paid by the staff of their community.
+    # Everyone on it is a verified rider of 清远街道 (or the volunteer, paid for wishes).
     for score in board:
+        if score.member.owner.role == "volunteer":
+            assert score.member.owner.username == "volunteer-chen"
+            continue
         rider = score.member.owner.rider
         assert rider.status == RegistrationStatus.VERIFIED
         assert rider.area_code.startswith(data.QINGYUAN)
@@ -934,11 +1109,14 @@ def test_the_demo_counts_and_summary(loaded):
     ) == (2, 1, 1)
     reports_paid = sum(rp.build_reports_plan().points().values())
     assert counts["report_points"] == reports_paid
+    care = cp.build_care_plan()
     assert counts["points_awarded"] == (
         sum(pp.TOP_15) + sum(pp.OTHERS) + sum(pp.YONGTAI_TOTALS) + reports_paid
-    )
+        + care.extra_points()
+    )  # fmt: skip
     assert counts["reports"] == rp.build_reports_plan().rows() >= 100
-    assert counts["report_categories"] == 14 and counts["departments"] == len(data.DEPARTMENTS)
+    assert counts["report_categories"] == 14
+    assert counts["departments"] == len(data.DEPARTMENTS) + len(cp.BODIES)
     assert counts["reports_overdue"] == counts["reports_escalated"] >= 1
     assert counts["holidays"] == len(rp.HOLIDAYS)
     out = StringIO()
@@ -1196,3 +1374,134 @@ def test_the_showcase_rider_follows_his_reports(loaded):
     for report in mine:
         lines = list(timeline(report, rider))
         assert lines and all(e.public for e in lines)
+
+
+# --- care and service: events, duties, wishes, appeals, honours ----------------------------------
+
+
+def test_the_care_counts_as_the_issue_states(loaded):
+    counts = demo_counts()
+    assert (counts["events_held"], counts["events_upcoming"]) == (7, 2)
+    assert counts["handouts"] == 1 and counts["handout_receipts"] >= 10
+    assert counts["signups_waiting"] >= 1 and counts["signups_cancelled"] >= 3
+    assert counts["attended"] == sum(len(e.attendees()) for e in cp.build_care_plan().events)
+    assert counts["helped"] >= 30
+    assert counts["duties_rejected"] == 1 and counts["duties_pending"] >= 3
+    assert counts["duties_verified"] > 3 * counts["duties_pending"]
+    for state in ("pending", "rejected", "withdrawn", "published", "claimed", "fulfilled"):
+        assert counts[f"wishes_{state}"] >= 1, state
+    assert counts["wishes_confirmed"] >= 3
+    assert counts["appeals_closed"] >= 5 and counts["appeals_overdue"] >= 1
+    assert counts["appeals_submitted"] == 1 and counts["deliveries"] >= 4
+    assert (counts["meetings"], counts["decisions_done"]) == (1, 1)
+    assert counts["decisions_open"] >= 1
+    assert (counts["titles"], counts["honours"], counts["nominations_pending"]) == (2, 15, 2)
+    text = StringIO()
+    call_command("demo", stdout=text)
+    assert f"活动 events: {counts['events_held']} 场已举办 held" in text.getvalue()
+    assert f"帮助一老一小 {counts['helped']} 人次" in text.getvalue()
+
+
+def test_the_rider_festival_and_its_summer_hand_out(loaded):
+    festival = Event.objects.get(kind="rider_festival")
+    assert festival.ends_at < timezone.now()
+    handout = Distribution.objects.get()
+    summer = 5 <= timezone.localtime(festival.starts_at).month <= 9
+    items = set(handout.items.values_list("name", flat=True))
+    if summer:
+        assert "夏送清凉" in handout.name and {"夏凉被", "小风扇", "冰袖"} <= items
+    receipts = Receipt.objects.filter(distribution=handout)
+    riders = list(receipts.values_list("user_id", flat=True))
+    assert len(riders) == len(set(riders))  # nobody twice
+    attended = set(
+        Signup.objects.filter(event=festival, checked_in_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    assert set(riders) <= attended
+    for item in DistributionItem.objects.filter(distribution=handout):
+        assert item.stock >= 0
+        assert item.handed_out == sum(item.lines.values_list("quantity", flat=True))
+
+
+def test_care_points_arrived_exactly_once(loaded):
+    activities = (
+        "event_attendance", "duty_hour", "elderly_child_help", "gift_delivery", "wish_fulfilled"
+    )  # fmt: skip
+    postings = Posting.objects.filter(kind=PostingKind.AWARD, activity__in=activities)
+    sources = Counter(postings.values_list("source_type", "source_id", "member_id"))
+    assert sources and max(sources.values()) == 1
+    attended = Signup.objects.filter(checked_in_at__isnull=False)
+    assert attended.count() == postings.filter(activity="event_attendance").count()
+    assert not attended.exclude(points_status="paid").exists()
+    paid = Duty.objects.filter(points_status="paid")
+    assert (
+        paid.count()
+        == postings.exclude(activity__in=("event_attendance", "wish_fulfilled")).count()
+    )
+    assert not Duty.objects.filter(status="verified").exclude(points_status="paid").exists()
+    wishes = Wish.objects.filter(points_status="paid")
+    assert wishes.count() == postings.filter(activity="wish_fulfilled").count() >= 1
+    assert sum(p.amount for p in postings) == sum(cp.build_care_plan().points().values()) + sum(
+        w.points() for w in cp.build_care_plan().wishes
+    )
+
+
+def test_duties_dated_before_their_log_and_one_confirmed_by_the_household(loaded):
+    now = timezone.now()
+    for duty in Duty.objects.all():
+        assert duty.started_at <= duty.ended_at <= duty.created_at < now
+        if duty.decided_at:
+            assert duty.created_at < duty.decided_at < now
+    household = Duty.objects.get(verified_by="household")
+    assert household.kind == "gift" and household.points_status == "paid"
+    assert GiftCode.objects.get(duty=household).used_at is not None
+    rejected = Duty.objects.get(status="rejected")
+    assert rejected.reason == cp.DUPLICATE_HELP and rejected.points == 0
+
+
+def test_the_qingyuan_knights_are_the_riders_with_the_best_record(loaded):
+    title = Title.objects.get(name="清远骑士")
+    approved = title.nominations.filter(status="approved").select_related("rider")
+    assert title.quota == approved.count() == 15
+    assert title.nominations.filter(status="rejected").count() == 1
+    board = year_board()
+    assert {n.rider.user_id for n in approved} == {s.member.owner_id for s in board[:15]}
+    knights_team = set(
+        Team.objects.get(name="清远骑士志愿服务队").memberships.values_list("rider_id", flat=True)
+    )
+    assert {n.rider_id for n in approved} == knights_team
+    qingyuan = RiderProfile.objects.filter(
+        area_code__startswith=data.QINGYUAN, status=RegistrationStatus.VERIFIED
+    )
+    record = record_of(qingyuan, period_of(title))
+    best = sorted(record, key=lambda pk: -record[pk]["points"])[:15]
+    assert {record[pk]["points"] for pk in best} == {record[n.rider_id]["points"] for n in approved}
+
+
+def test_the_joint_meeting_with_its_agenda_and_decisions(loaded):
+    meeting = Meeting.objects.get()
+    assert meeting.held_on < timezone.localdate() and meeting.minutes
+    assert meeting.bodies.count() == len(cp.build_care_plan().meeting.bodies)
+    assert meeting.agenda.filter(appeal__isnull=False).count() >= 2
+    assert meeting.agenda.filter(appeal__isnull=True).count() == 1
+    decisions = Decision.objects.filter(meeting=meeting)
+    assert decisions.filter(status="done").count() == 1
+    assert all(d.owner for d in decisions)
+    overdue_appeals = [a for a in Appeal.objects.filter(status="routed") if a.is_overdue]
+    assert overdue_appeals
+    anonymous = Appeal.objects.get(anonymous=True)
+    assert anonymous.rider_label(User.objects.get(username="qingyuan-admin")) != (
+        anonymous.rider.name
+    )
+
+
+def test_the_showcase_rider_can_sign_up_and_the_volunteer_claim_a_wish(loaded):
+    rider = User.objects.get(name=data.SHOWCASE_RIDER.name)
+    coming = Event.objects.filter(starts_at__gt=timezone.now(), area_code=data.QYXJ).get()
+    assert signup_create(event=coming, user=rider).status == "confirmed"
+    volunteer = User.objects.get(username="volunteer-chen")
+    wish = Wish.objects.filter(status="published").order_by("pk").first()
+    claim = wish_claim(wish=wish, actor=volunteer)
+    assert claim.claimer == volunteer
+    assert Nomination.objects.filter(rider__user=rider, status="approved").exists()

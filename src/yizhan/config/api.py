@@ -116,13 +116,18 @@ def version(request):
 
 
 def _mount() -> None:
+    from yizhan.appeals.api import router as appeals_router
     from yizhan.areas.api import router as areas_router
+    from yizhan.duties.api import router as duties_router
+    from yizhan.events.api import router as events_router
+    from yizhan.honours.api import router as honours_router
     from yizhan.notifications.api import router as notifications_router
     from yizhan.people.api import router as people_router
     from yizhan.points.api import router as points_router
     from yizhan.reports.api import router as reports_router
     from yizhan.rewards.api import router as rewards_router
     from yizhan.stations.api import router as stations_router
+    from yizhan.wishes.api import router as wishes_router
 
     api.add_router("/", areas_router)
     api.add_router("/", people_router)
@@ -131,6 +136,11 @@ def _mount() -> None:
     api.add_router("/", stations_router)
     api.add_router("/", reports_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", events_router)
+    api.add_router("/", duties_router)
+    api.add_router("/", wishes_router)
+    api.add_router("/", appeals_router)
+    api.add_router("/", honours_router)
 
 
 _mount()

@@ -22,6 +22,11 @@ urlpatterns = [
     path("", include("yizhan.stations.urls")),
     path("", include("yizhan.reports.urls")),
     path("", include("yizhan.notifications.urls")),
+    path("", include("yizhan.events.urls")),
+    path("", include("yizhan.duties.urls")),
+    path("", include("yizhan.wishes.urls")),
+    path("", include("yizhan.appeals.urls")),
+    path("", include("yizhan.honours.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only

@@ -102,11 +102,12 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "Street admin",
         f"看清远街道三个社区和清远骑士志愿服务队；审批{_REQUESTER}提交的 {pp.PENDING.points} 分"
         f"大额奖励；管理积分规则、积分超市和「{pp.WINDOW_NAME}」；随手拍的分类、派遣部门，"
-        "看超期案件和全街道的随手拍地图",
+        "看超期案件和全街道的随手拍地图；审批“优秀流动网格员”提名，跟进联席会议决定",
         f"Qingyuan street's three communities and its 清远骑士 team; approve the "
         f"{pp.PENDING.points}-point award {_REQUESTER} asked for; earning rules, the points shop "
         f"and the window 「{pp.WINDOW_NAME}」; report categories and their departments, overdue "
-        "cases and the street's map of reports",
+        "cases and the street's map of reports; decide the 优秀流动网格员 nominations and "
+        "follow up the joint meeting's decisions",
     ),
     _staff(
         "community_staff",
@@ -160,8 +161,9 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "volunteer",
         "志愿者",
         "Volunteer",
-        "认领小哥的微心愿（微心愿上线后）",
-        "Claims riders' micro-wishes (once wishes exist)",
+        "认领微心愿墙上待认领的小哥心愿（/wishes/claim/），把已认领的心愿标记为已实现",
+        "Claims a rider's micro-wish waiting on the wall (/wishes/claim/) and marks the ones "
+        "already claimed as fulfilled",
     ),
     _rider(
         data.SHOWCASE_RIDER,
@@ -169,11 +171,13 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "Rider",
         f"清远街道今年积分第一（{pp.LEADER_POINTS} 分），看积分明细和排名；已兑换洗衣液和湿巾，"
         f"充电宝待领取（出示取货码）；流动网格员，爱心骑手队队长，助老服务员认领待审批；"
-        f"随手拍了 {_SHOWCASE_REPORTS} 条，看进度和时间线，再拍一条",
+        f"随手拍了 {_SHOWCASE_REPORTS} 条，看进度和时间线，再拍一条；报名即将举行的志愿服务日"
+        "（/events/），在“我的荣誉”里看“清远骑士”称号",
         f"Tops 清远街道's ranking this year ({pp.LEADER_POINTS} points): see the points and the "
         "shop; picked up 洗衣液 and 湿巾, has a 充电宝 to pick up (show the pickup code); holds a "
         f"post, leads the 爱心骑手队, has a claim awaiting approval; filed {_SHOWCASE_REPORTS} "
-        "reports: follow them on their timelines, or file another",
+        "reports: follow them on their timelines, or file another; sign up for the coming "
+        "volunteer day (/events/) and see the 清远骑士 title under my honours",
     ),
     _rider(
         data.SHOWCASE_PENDING,

@@ -24,6 +24,16 @@ periodic escalation job runs each morning over the history and once at the load 
 overdue cases are escalated much as the scheduler would have done. The messages the history put in
 people's inboxes stay there (those older than a day and a half read); they are not sent again
 through the channels when the load commits.
+
+The care and service history (``care_plan``) follows, each part played the same way (the clock
+set to each moment, messages into the inboxes only): the events (``load_events``: the 骑手节 with
+its 夏送清凉 hand-out and six more, sign-ups, a waiting list, staff confirming riders at the door,
+and two events still to come), the duty logs (``load_duties``), the micro-wishes
+(``load_wishes``), the appeals with their bodies and the joint meeting (``load_appeals``), and
+the year's 清远骑士 (``load_honours``). Attendance, duties and wishes pay points through the
+services; the ledger's totals already count them (``points_plan.build_points_plan``), so the
+ranking stays as the newspaper tells. The first exchange (``load_redemptions``, at the load
+moment) comes last, after the whole history it ranks.
 """
 
 from __future__ import annotations
@@ -41,15 +51,59 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from yizhan.appeals.choices import AppealStatus, DecisionStatus
+from yizhan.appeals.models import AgendaItem, Appeal, Decision, Delivery, Meeting
+from yizhan.appeals.services import (
+    agenda_add,
+    appeal_answer,
+    appeal_close,
+    appeal_raise,
+    appeal_rate,
+    appeal_route,
+    decision_add,
+    decision_follow_up,
+    delivery_record,
+    meeting_create,
+    meeting_minutes,
+)
 from yizhan.areas.models import Area
 from yizhan.areas.services import area_create
 from yizhan.core.models import AuditEntry, Holiday
 from yizhan.core.services import holiday_set
+from yizhan.demo import care_plan as cp
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
 from yizhan.demo import reports_plan as rp
 from yizhan.demo import stations_plan as sp
 from yizhan.demo.generate import DemoPlan, build_plan
+from yizhan.duties.choices import KIND_POSTS, DutyStatus
+from yizhan.duties.models import Duty
+from yizhan.duties.services import (
+    duty_confirm,
+    duty_log,
+    duty_reject,
+    duty_verify,
+    gift_code_issue,
+)
+from yizhan.events.choices import SignupStatus
+from yizhan.events.models import Distribution, DistributionItem, Event, Receipt, Signup
+from yizhan.events.services import (
+    check_in_by_staff,
+    distribution_create,
+    event_create,
+    item_restock,
+    receipt_record,
+    signup_cancel,
+    signup_create,
+)
+from yizhan.honours.choices import NominationStatus
+from yizhan.honours.models import Nomination, Title
+from yizhan.honours.services import (
+    nomination_approve,
+    nomination_create,
+    nomination_reject,
+    title_create,
+)
 from yizhan.notifications import services as notification_services
 from yizhan.notifications.models import Notification
 from yizhan.notifications.services import notifications_read_all
@@ -119,6 +173,17 @@ from yizhan.stations.services import (
     visit_check_in,
     visit_walk_in,
 )
+from yizhan.wishes.choices import WishStatus
+from yizhan.wishes.models import Wish
+from yizhan.wishes.services import (
+    wish_approve,
+    wish_claim,
+    wish_confirm,
+    wish_fulfil,
+    wish_post,
+    wish_reject,
+    wish_withdraw,
+)
 
 
 class DemoModeOff(Exception):
@@ -153,6 +218,15 @@ class DemoContext:
     redemptions: dict[str, Redemption] = field(default_factory=dict)  # by idempotency key
     categories: dict[str, Category] = field(default_factory=dict)  # 清远街道's, by code
     reports: dict[str, Report] = field(default_factory=dict)  # by idempotency key
+    care: cp.CarePlan = field(default_factory=cp.build_care_plan)
+    events: dict[str, Event] = field(default_factory=dict)  # by EventPlan.key
+    handouts: dict[str, Distribution] = field(default_factory=dict)  # by EventPlan.key
+    duties: dict[str, Duty] = field(default_factory=dict)  # by idempotency key
+    wishes: dict[str, Wish] = field(default_factory=dict)  # by idempotency key
+    appeals: dict[str, Appeal] = field(default_factory=dict)  # by idempotency key
+    meeting: Meeting | None = None
+    titles: dict[str, Title] = field(default_factory=dict)  # by name
+    nominations: dict[tuple[str, str], Nomination] = field(default_factory=dict)
 
     def staff_of(self, community_code: str) -> User:
         return self.accounts[data.COMMUNITY_STAFF[community_code]]
@@ -776,6 +850,477 @@ def load_reports(ctx: DemoContext) -> None:
         ctx.reports[key].refresh_from_db()
 
 
+# --- care and service: events, duties, wishes, appeals, honours ------------------------------
+
+
+def _care_at(now: datetime, when: cp.When) -> datetime:
+    """A care item's moment: a share of the history window, or whole days back."""
+    if when.t is not None:
+        return moment(now, when.t, when.hour, when.minute)
+    day = timezone.localdate(now) - timedelta(days=when.days_ago or 0)
+    return _local(day, when.hour, when.minute)
+
+
+def care_times(now: datetime, when: cp.When, offsets: list[int]) -> list[datetime]:
+    """The moments ``offsets`` minutes after the item's moment; drawn closer together (in
+    proportion) when the last would reach the load day (for a dated share of the history,
+    whose points belong before it) or the load moment (see ``report_times``)."""
+    start = _care_at(now, when)
+    today = timezone.localdate(now)
+    if when.t is not None and (today - history_start(today)).days >= 1:
+        bound = _local(today, 0)
+    else:
+        bound = now
+    last = max(offsets, default=0)
+    scale = 1.0
+    if last > 0 and start + timedelta(minutes=last) >= bound:
+        scale = (bound - start - timedelta(minutes=1)) / timedelta(minutes=last)
+    return [start + timedelta(minutes=m * scale) for m in offsets]
+
+
+Timeline = list[tuple[datetime, int, Callable[[], object]]]
+
+
+def _play(timeline: Timeline) -> None:
+    """Run each action with the clock at its moment, in order; the messages go to the inboxes
+    only (see ``_HistoryInbox``)."""
+    with mock.patch.object(notification_services, "transaction", _HistoryInbox()):
+        for at, _number, run in sorted(timeline, key=lambda item: item[:2]):
+            with _clock(at):
+                run()
+
+
+def _users(ctx: DemoContext) -> Callable[[str], User]:
+    cache: dict[str, User] = {}
+
+    def user(rider: str) -> User:
+        if rider not in cache:
+            cache[rider] = ctx.user_of(rider)
+        return cache[rider]
+
+    return user
+
+
+def _rider_staff(ctx: DemoContext, rider: str) -> User:
+    return ctx.staff_of(ctx.plan.rider(rider).community)
+
+
+def load_events(ctx: DemoContext) -> None:
+    """Seven events over the months before the load day (the 骑手节 with its hand-out first),
+    with sign-ups, cancellations, a waiting list and staff confirming riders at the door
+    (attendance points paid once by the services); two upcoming ones riders can sign up for."""
+    user = _users(ctx)
+    timeline: Timeline = []
+
+    def add(at: datetime, run: Callable[[], object]) -> None:
+        timeline.append((at, len(timeline), run))
+
+    signups: dict[tuple[str, str], Signup] = {}
+
+    for plan in ctx.care.events:
+        actor = ctx.accounts[plan.created_by]
+        steps = list(plan.steps)
+        offsets = [0, *(s.after for s in steps), plan.starts_after, plan.starts_after + 1]
+        if plan.upcoming:
+            start = _care_at(ctx.now, plan.when)
+            times = [start + timedelta(minutes=m) for m in offsets]
+        else:
+            offsets[-1] = plan.starts_after + plan.minutes
+            handout = plan.handout
+            extra = []
+            if handout is not None:
+                extra = [plan.starts_after + 30, plan.starts_after + 40]
+                extra += [plan.starts_after + 60 + 2 * i for i in range(len(handout.receipts))]
+            times = care_times(ctx.now, plan.when, offsets + extra)
+        starts_at, ends_at = times[len(steps) + 1], times[len(steps) + 2]
+        if plan.upcoming:
+            ends_at = starts_at + timedelta(minutes=plan.minutes)
+
+        def create(plan=plan, actor=actor, starts_at=starts_at, ends_at=ends_at) -> None:
+            ctx.events[plan.key] = event_create(
+                organiser=ctx.areas[plan.organiser],
+                title=plan.title,
+                kind=plan.kind,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                capacity=plan.capacity,
+                description=plan.description,
+                audience=plan.audience,
+                station=ctx.stations[plan.station] if plan.station else None,
+                address=plan.address,
+                actor=actor,
+            )
+
+        add(times[0], create)
+        for step, at in zip(steps, times[1 : len(steps) + 1], strict=True):
+
+            def act(plan=plan, step=step, actor=actor) -> None:
+                event = ctx.events[plan.key]
+                if step.action == "signup":
+                    signups[(plan.key, step.rider)] = signup_create(
+                        event=event, user=user(step.rider)
+                    )
+                elif step.action == "cancel":
+                    signup_cancel(signup=signups[(plan.key, step.rider)], actor=user(step.rider))
+                else:
+                    signup = Signup.objects.get(event=event, user=user(step.rider))
+                    check_in_by_staff(event=event, code=signup.code, actor=actor)
+
+            add(at, act)
+        if not plan.upcoming and plan.handout is not None:
+            _handout_steps(ctx, plan, actor, times[len(steps) + 3 :], add, user)
+    _play(timeline)
+
+
+def _handout_steps(ctx, plan, actor, times, add, user) -> None:
+    handout = plan.handout
+    start = ctx.events.get(plan.key)
+    del start
+    items: dict[str, DistributionItem] = {}
+
+    def season(at: datetime) -> bool:
+        return 5 <= timezone.localtime(at).month <= 9
+
+    summer = season(times[0])
+    names = handout.summer_items if summer else handout.winter_items
+
+    def create() -> None:
+        distribution = distribution_create(
+            area=ctx.areas[plan.organiser],
+            name=handout.summer if summer else handout.winter,
+            items=list(names),
+            description=handout.description,
+            actor=actor,
+        )
+        ctx.handouts[plan.key] = distribution
+        for item in distribution.items.all():
+            items[item.name] = item
+
+    def restock() -> None:
+        index, change = handout.restock
+        item_restock(
+            distribution=ctx.handouts[plan.key],
+            name=names[index][0],
+            change=change,
+            actor=actor,
+        )
+
+    add(times[0], create)
+    add(times[1], restock)
+    for (rider, lines), at in zip(handout.receipts, times[2:], strict=True):
+
+        def receive(rider=rider, lines=lines) -> None:
+            receipt_record(
+                distribution=ctx.handouts[plan.key],
+                rider=user(rider),
+                items={items[names[i][0]]: quantity for i, quantity in lines},
+                actor=actor,
+            )
+
+        add(at, receive)
+
+
+def load_duties(ctx: DemoContext) -> None:
+    """Duty logs by riders holding posts: patrols, mediations, 30 acts of help to the elderly
+    and children and gift deliveries, each logged just after it; staff verify most a day or so
+    later (paid once), one is turned down, a few wait; one gift is confirmed by the household
+    with the code staff gave it."""
+    user = _users(ctx)
+    timeline: Timeline = []
+    codes: dict[str, str] = {}
+
+    def add(at: datetime, run: Callable[[], object]) -> None:
+        timeline.append((at, len(timeline), run))
+
+    for plan in ctx.care.duties:
+        log_after = plan.minutes + 20
+        offsets = [0, plan.minutes, log_after]
+        if plan.outcome != "pending":
+            offsets.append(log_after + plan.decide_after)
+        times = care_times(ctx.now, plan.when, offsets)
+        spec = ctx.plan.rider(plan.rider)
+        staff = ctx.staff_of(spec.community)
+        post = ctx.posts[(spec.community, KIND_POSTS[plan.kind])]
+
+        def log(plan=plan, post=post, start=times[0], end=times[1]) -> None:
+            ctx.duties[plan.key] = duty_log(
+                actor=user(plan.rider),
+                post=post,
+                kind=plan.kind,
+                started_at=start,
+                ended_at=end if plan.minutes else None,
+                place=plan.place,
+                note=_gift(plan.note, start),
+                idempotency_key=plan.key,
+            )
+
+        if plan.outcome == "household":
+
+            def issue(plan=plan, spec=spec, staff=staff) -> None:
+                _code, codes[plan.key] = gift_code_issue(
+                    community=ctx.areas[spec.community], household=plan.household, actor=staff
+                )
+
+            add(times[0] - timedelta(hours=20), issue)
+        add(times[2], log)
+        if plan.outcome == "pending":
+            continue
+
+        def decide(plan=plan, staff=staff) -> None:
+            duty = ctx.duties[plan.key]
+            if plan.outcome == "verified":
+                ctx.duties[plan.key] = duty_verify(duty=duty, actor=staff)
+            elif plan.outcome == "rejected":
+                ctx.duties[plan.key] = duty_reject(duty=duty, actor=staff, reason=plan.reason)
+            else:
+                ctx.duties[plan.key] = duty_confirm(duty_id=duty.pk, code=codes[plan.key])
+
+        add(times[3], decide)
+    _play(timeline)
+
+
+def load_wishes(ctx: DemoContext) -> None:
+    """Micro-wishes in every state: posted by riders, approved (one turned down) by their
+    community's staff, claimed and fulfilled by the volunteer, the caring noodle shop or staff,
+    confirmed by the rider (the volunteer is paid); some wait on the wall to be claimed."""
+    user = _users(ctx)
+    timeline: Timeline = []
+
+    def add(at: datetime, run: Callable[[], object]) -> None:
+        timeline.append((at, len(timeline), run))
+
+    for plan in ctx.care.wishes:
+        steps = plan.steps()
+        times = care_times(ctx.now, plan.when, [0, *(after for _kind, after in steps)])
+        staff = _rider_staff(ctx, plan.rider)
+
+        def post(plan=plan) -> None:
+            ctx.wishes[plan.key] = wish_post(
+                rider=user(plan.rider),
+                category=plan.category,
+                text=plan.text,
+                idempotency_key=plan.key,
+            )
+
+        add(times[0], post)
+        for (kind, _after), at in zip(steps, times[1:], strict=True):
+
+            def act(plan=plan, kind=kind, staff=staff) -> None:
+                wish = Wish.objects.get(pk=ctx.wishes[plan.key].pk)
+                claimer = ctx.accounts[plan.claimer] if plan.claimer else None
+                if kind == "approve":
+                    wish = wish_approve(wish=wish, actor=staff)
+                elif kind == "reject":
+                    wish = wish_reject(wish=wish, actor=staff, reason=plan.reason)
+                elif kind == "withdraw":
+                    wish = wish_withdraw(wish=wish, actor=user(plan.rider))
+                elif kind == "claim":
+                    wish_claim(wish=wish, actor=claimer)
+                elif kind == "fulfil":
+                    wish = wish_fulfil(wish=wish, actor=claimer, note=plan.note)
+                else:
+                    wish = wish_confirm(wish=wish, actor=user(plan.rider), note="收到了，谢谢！")
+                ctx.wishes[plan.key] = wish
+
+            add(at, act)
+    _play(timeline)
+
+
+def _handler_of(department: str) -> str:
+    """The account key of a department's handler (``data.ACCOUNTS`` or ``care_plan.BODIES``)."""
+    specs = [*data.ACCOUNTS, *(body.handler for body in cp.BODIES)]
+    return next(s.key for s in specs if s.department == department)
+
+
+def load_appeals(ctx: DemoContext) -> None:
+    """诉求直通车: the bodies appeals go to (工会, 人社, 司法所, 交警, with a handler each), then
+    riders' appeals across the four difficulties routed by their community's staff, answered by
+    the bodies, rated (one low, answered again), with the four deliveries; the harder ones on
+    the agenda of a joint meeting (联席会议) with minutes and decisions followed up."""
+    for body in cp.BODIES:
+        ctx.departments[body.key] = department_create(
+            name=body.name, area=ctx.areas[body.area_code], actor=ctx.accounts[body.created_by]
+        )
+        spec = body.handler
+        ctx.accounts[spec.key] = account_create(
+            username=spec.username,
+            name=spec.name,
+            role=spec.role,
+            area=ctx.areas[spec.area_code],
+            password=None,
+            department=ctx.departments[body.key],
+            actor=ctx.accounts[spec.created_by],
+        )
+    user = _users(ctx)
+    timeline: Timeline = []
+
+    def add(at: datetime, run: Callable[[], object]) -> None:
+        timeline.append((at, len(timeline), run))
+
+    meeting = ctx.care.meeting
+    held = _care_at(ctx.now, meeting.when)
+    for plan in ctx.care.appeals:
+        before = [s for s in plan.steps if not s.after_meeting]
+        times = care_times(ctx.now, plan.when, [0, *(s.after for s in before)])
+        times += [held + timedelta(minutes=s.after) for s in plan.steps if s.after_meeting]
+        staff = _rider_staff(ctx, plan.rider)
+
+        def raise_(plan=plan) -> None:
+            ctx.appeals[plan.key] = appeal_raise(
+                rider=user(plan.rider),
+                difficulty=plan.difficulty,
+                topic=plan.topic,
+                text=plan.text,
+                anonymous=plan.anonymous,
+                idempotency_key=plan.key,
+            )
+
+        add(times[0], raise_)
+        routed: list[str] = []
+        for step, at in zip(plan.steps, times[1:], strict=True):
+            if step.kind == "route":
+                routed.append(step.body)
+
+            def act(plan=plan, step=step, staff=staff, body=routed[-1] if routed else "") -> None:
+                appeal = Appeal.objects.get(pk=ctx.appeals[plan.key].pk)
+                if step.kind == "route":
+                    appeal = appeal_route(
+                        appeal=appeal,
+                        actor=staff,
+                        body=ctx.departments[step.body],
+                        days=step.days,
+                        note=step.text,
+                    )
+                elif step.kind == "answer":
+                    by = ctx.accounts[_handler_of(body)] if step.by == "handler" else staff
+                    appeal = appeal_answer(appeal=appeal, actor=by, text=step.text)
+                elif step.kind == "rate":
+                    appeal = appeal_rate(
+                        appeal=appeal, actor=user(plan.rider), stars=step.stars, comment=step.text
+                    )
+                elif step.kind == "deliver":
+                    delivery_record(appeal=appeal, actor=staff, kind=step.delivery, note=step.text)
+                else:
+                    appeal = appeal_close(appeal=appeal, actor=staff, note=step.text)
+                ctx.appeals[plan.key] = appeal
+
+            add(at, act)
+    _meeting_steps(ctx, meeting, held, add, user)
+    _play(timeline)
+
+
+def _meeting_steps(ctx, meeting: cp.MeetingPlan, held: datetime, add, user) -> None:
+    admin = ctx.accounts["street_admin"]
+    agenda: dict[str, AgendaItem] = {}
+    decisions: list[Decision] = []
+
+    def create() -> None:
+        ctx.meeting = meeting_create(
+            actor=admin,
+            area=ctx.areas[data.QINGYUAN],
+            title=meeting.title,
+            held_on=timezone.localdate(held),
+            place=meeting.place,
+            bodies=[ctx.departments[key] for key in meeting.bodies],
+            riders=[user(key) for key in meeting.riders],
+        )
+
+    add(held, create)
+    on_agenda = [plan for plan in ctx.care.appeals if plan.agenda]
+    for number, plan in enumerate(on_agenda):
+
+        def item(plan=plan) -> None:
+            appeal = Appeal.objects.get(pk=ctx.appeals[plan.key].pk)
+            agenda[plan.key] = agenda_add(meeting=ctx.meeting, actor=admin, appeal=appeal)
+
+        add(held + timedelta(minutes=5 + number), item)
+    add(
+        held + timedelta(minutes=10),
+        lambda: agenda_add(meeting=ctx.meeting, actor=admin, text=meeting.extra_item),
+    )
+    add(
+        held + timedelta(minutes=150),
+        lambda: meeting_minutes(meeting=ctx.meeting, actor=admin, minutes=meeting.minutes),
+    )
+    for number, plan in enumerate(meeting.decisions):
+
+        def decide(plan=plan) -> None:
+            decisions.append(
+                decision_add(
+                    meeting=ctx.meeting,
+                    actor=admin,
+                    text=plan.text,
+                    due_on=timezone.localdate(held) + timedelta(days=plan.due_days),
+                    owner_body=ctx.departments[plan.owner_body] if plan.owner_body else None,
+                    owner_name=plan.owner_name,
+                    agenda_item=agenda.get(plan.appeal),
+                )
+            )
+
+        add(held + timedelta(minutes=155 + number), decide)
+        if plan.follow_up:
+
+            def follow(number=number, plan=plan) -> None:
+                decision_follow_up(
+                    decision=decisions[number], actor=admin, note=plan.follow_up, done=plan.done
+                )
+
+            add(held + timedelta(minutes=plan.follow_up_after), follow)
+
+
+def load_honours(ctx: DemoContext) -> None:
+    """The year's titles of 清远街道: 清远骑士 (quota 15) go to the 15 riders with the best record,
+    nominated by their community's staff and approved by the street admin (one nomination was
+    turned down first); two nominations for 优秀流动网格员 wait for the street admin."""
+    admin = ctx.accounts["street_admin"]
+    year = timezone.localdate(ctx.now).year
+    timeline: Timeline = []
+
+    def add(at: datetime, run: Callable[[], object]) -> None:
+        timeline.append((at, len(timeline), run))
+
+    for plan in ctx.care.titles:
+        start = _care_at(ctx.now, plan.when)
+
+        def create(plan=plan) -> None:
+            ctx.titles[plan.name] = title_create(
+                street=ctx.areas[data.QINGYUAN],
+                name=plan.name,
+                quota=plan.quota,
+                description=plan.description,
+                year=year,
+                actor=admin,
+            )
+
+        add(start, create)
+        for number, nomination in enumerate(plan.nominations):
+            staff = _rider_staff(ctx, nomination.rider)
+            at = start + timedelta(minutes=60 + 7 * number)
+
+            def nominate(plan=plan, nomination=nomination, staff=staff) -> None:
+                ctx.nominations[(plan.name, nomination.rider)] = nomination_create(
+                    title=ctx.titles[plan.name],
+                    rider=ctx.riders[nomination.rider],
+                    reason=nomination.reason,
+                    actor=staff,
+                )
+
+            add(at, nominate)
+            if nomination.outcome == "pending":
+                continue
+            decided = at + timedelta(minutes=5 if nomination.outcome == "rejected" else 1440)
+
+            def decide(plan=plan, nomination=nomination) -> None:
+                found = ctx.nominations[(plan.name, nomination.rider)]
+                if nomination.outcome == "approved":
+                    nomination_approve(nomination=found, actor=admin)
+                else:
+                    nomination_reject(nomination=found, actor=admin, reason=nomination.rejection)
+
+            add(decided, decide)
+    _play(timeline)
+
+
 Step = Callable[[DemoContext], None]
 
 #: The demo, in order. Append a step to extend it (reports, events …).
@@ -792,7 +1337,6 @@ STEPS: list[Step] = [
     load_points_rules,
     load_ledger,
     load_shop,
-    load_redemptions,
     load_checklist,
     load_inspections,
     load_visits,
@@ -800,6 +1344,13 @@ STEPS: list[Step] = [
     load_holidays,
     load_report_categories,
     load_reports,
+    load_events,
+    load_duties,
+    load_wishes,
+    load_appeals,
+    load_honours,
+    # The first exchange (at the load moment) comes after the whole history it ranks.
+    load_redemptions,
 ]
 
 
@@ -856,6 +1407,51 @@ def demo_counts() -> dict[str, int]:
         **_points_counts(code),
         **_stations_counts(code),
         **_reports_counts(code),
+        **_care_counts(code),
+    }
+
+
+def _care_counts(code: str) -> dict[str, int]:
+    now = timezone.now()
+    events = Event.objects.filter(area_code__startswith=code)
+    signups = Signup.objects.filter(area_code__startswith=code)
+    duties = Duty.objects.filter(area_code__startswith=code)
+    wishes = Wish.objects.filter(area_code__startswith=code)
+    appeals = Appeal.objects.filter(area_code__startswith=code)
+    decisions = Decision.objects.filter(area_code__startswith=code)
+    nominations = Nomination.objects.filter(area_code__startswith=code)
+    items = DistributionItem.objects.filter(area_code__startswith=code)
+
+    def by_status(qs) -> dict[str, int]:
+        return dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+
+    duty_states, wish_states = by_status(duties), by_status(wishes)
+    appeal_states = by_status(appeals)
+    return {
+        "events_held": events.filter(ends_at__lte=now).count(),
+        "events_upcoming": events.filter(starts_at__gt=now).count(),
+        "signups": signups.count(),
+        "signups_waiting": signups.filter(status=SignupStatus.WAITING).count(),
+        "signups_cancelled": signups.filter(status=SignupStatus.CANCELLED).count(),
+        "attended": signups.filter(checked_in_at__isnull=False).count(),
+        "handouts": Distribution.objects.filter(area_code__startswith=code).count(),
+        "handout_receipts": Receipt.objects.filter(area_code__startswith=code).count(),
+        "handout_items": items.aggregate(n=Sum("handed_out"))["n"] or 0,
+        "duties": duties.count(),
+        **{f"duties_{status}": duty_states.get(status, 0) for status in DutyStatus.values},
+        "helped": duties.filter(kind__in=("help", "gift"), status=DutyStatus.VERIFIED).count(),
+        "wishes": wishes.count(),
+        **{f"wishes_{status}": wish_states.get(status, 0) for status in WishStatus.values},
+        "appeals": appeals.count(),
+        **{f"appeals_{status}": appeal_states.get(status, 0) for status in AppealStatus.values},
+        "appeals_overdue": appeals.filter(status=AppealStatus.ROUTED, deadline_at__lt=now).count(),
+        "deliveries": Delivery.objects.filter(area_code__startswith=code).count(),
+        "meetings": Meeting.objects.filter(area_code__startswith=code).count(),
+        "decisions_done": decisions.filter(status=DecisionStatus.DONE).count(),
+        "decisions_open": decisions.filter(status=DecisionStatus.OPEN).count(),
+        "titles": Title.objects.filter(area_code__startswith=code).count(),
+        "honours": nominations.filter(status=NominationStatus.APPROVED).count(),
+        "nominations_pending": nominations.filter(status=NominationStatus.PENDING).count(),
     }
 
 

@@ -5,6 +5,10 @@ The story follows the newspaper (see the design notes): 清远街道 held its fi
 points and took 洗衣液 and 湿巾; the prizes included 蓝牙耳机, 充电宝 and 旅行水壶. Here the
 leader is the showcase rider 郭建峰, and the top 15 are the 15 "清远骑士" of the street's team.
 
+A rider's total is what they earned this year from every source: the care history
+(``care_plan``: events attended, duties verified) pays part of it through the services, and
+staff's manual awards make up the rest, so the ranking stays as the newspaper tells.
+
 Like ``generate.py`` this is pure Python: :func:`build_points_plan` draws who earned what, for
 which act and when (as a share of the history window, mapped to dates by the loader relative to
 the load day), with its own seeded ``random.Random``, so every load writes the same ledger.
@@ -254,13 +258,23 @@ def _when(rng: random.Random) -> tuple[float, int, int]:
     return round(rng.random() * 0.97, 6), rng.randint(8, 20), rng.randrange(60)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Who earns what this year (before it is cut into acts): the totals the ledger tells."""
+
+    totals: dict[str, int]  # rider key → points earned (net), by rank in each street
+    top15: tuple[str, ...]  # rider keys, by rank
+    pending_to: str  # the rider the large award waits for
+    reversed_for: str  # the rider paid twice by mistake
+    state: tuple  # the random generator's state after the draw (the acts are drawn on)
+
+
 @cache
-def build_points_plan() -> PointsPlan:
-    """Who earned what and when; the same on every call."""
+def ranking() -> Ranking:
+    """The year's totals per rider; the same on every call."""
     rng = random.Random(POINTS_SEED)
     riders = build_plan()
     qishi = next(t for t in riders.teams if t.spec.key == "qishi")
-    aixin = set(next(t for t in riders.teams if t.spec.key == "aixin").members)
     leader = data.SHOWCASE_RIDER.key
     if leader not in qishi.members:
         raise ValueError("the showcase rider is not one of the 清远骑士")
@@ -291,18 +305,34 @@ def build_points_plan() -> PointsPlan:
     pending_to, reversed_for = qyxj[0], qyxj[1]
     if totals[pending_to] + PENDING.points >= LEADER_POINTS:
         raise ValueError("the pending award would lift its rider past the leader")
+    return Ranking(totals, top15, pending_to, reversed_for, rng.getstate())
 
+
+@cache
+def build_points_plan() -> PointsPlan:
+    """Who earned what and when; the same on every call.
+
+    A rider's total counts what the care history (``care_plan``: events attended, duties
+    verified) paid them through the services; staff's manual awards make up the rest."""
+    from yizhan.demo import care_plan  # it reads the ranking above
+
+    ranked = ranking()
+    rng = random.Random()
+    rng.setstate(ranked.state)
+    riders = build_plan()
+    aixin = set(next(t for t in riders.teams if t.spec.key == "aixin").members)
+    care = care_plan.build_care_plan().points()
     awards: list[AwardPlan] = []
-    for key, total in totals.items():
-        for act in _acts_for(rng, total, aixin=key in aixin):
+    for key, total in ranked.totals.items():
+        for act in _acts_for(rng, total - care.get(key, 0), aixin=key in aixin):
             when = act.held_at or _when(rng)
             awards.append(AwardPlan(f"demo-award-{len(awards) + 1:04d}", key, act, *when))
-    reversed_award = AwardPlan("demo-award-dup1", reversed_for, REVERSED, 0.6, 10, 12)
+    reversed_award = AwardPlan("demo-award-dup1", ranked.reversed_for, REVERSED, 0.6, 10, 12)
     awards.append(reversed_award)
     return PointsPlan(
         awards=tuple(awards),
-        pending=AwardPlan("demo-award-big1", pending_to, PENDING, 0.995, 21, 30),
+        pending=AwardPlan("demo-award-big1", ranked.pending_to, PENDING, 0.995, 21, 30),
         reversal=ReversalPlan("demo-award-dup1", REVERSAL_REASON, 0.68, 9, 5),
-        totals=totals,
-        top15=top15,
+        totals=ranked.totals,
+        top15=ranked.top15,
     )

@@ -522,7 +522,7 @@ class _Riders:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         riders = build_plan()
-        points = pp.build_points_plan()
+        points = pp.ranking()
         self.top = set(points.top15)
         self.by_key = {r.key: r for r in riders.riders}
         self.verified: dict[str, list[RiderSpec]] = {}

@@ -20,6 +20,7 @@ from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import areas_in_scope, communities
 from yizhan.core.audit import history_for
 from yizhan.core.errors import ApplicationError
+from yizhan.core.home import cards_for
 from yizhan.core.pages import back, error_page, form_error, is_htmx, page, run_action
 from yizhan.core.pagination import page_of
 from yizhan.core.permissions import Action, can, get_for_user, is_authenticated, is_console_user
@@ -119,6 +120,8 @@ def rider_home(request: HttpRequest) -> HttpResponse:
         ),
         "teams": selectors.teams_of_rider(rider),
         "resubmit_form": forms.ResubmitForm(communities=communities()),
+        # What is next for the rider: one card per app, registered with ``core.home``.
+        "cards": cards_for(request.user),
     }
     return render(request, "people/rider_home.html", context)
 

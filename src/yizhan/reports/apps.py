@@ -50,3 +50,9 @@ class ReportsConfig(AppConfig):
         from yizhan.reports.services import reports_escalate
 
         periodic("reports.escalate", 60, reports_escalate)
+
+        from yizhan.core.home import register_card
+        from yizhan.reports.selectors import home_card
+
+        # The rider's home page shows this app's card (``core.home``).
+        register_card("reports", 50, home_card)

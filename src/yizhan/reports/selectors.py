@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.core.errors import NotFound
+from yizhan.core.home import Card, Item
 from yizhan.core.permissions import Action, get_for_user, restrict
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.people.models import Department
@@ -38,6 +40,26 @@ def report_for_user(user: Any, pk: Any, action: Action = Action.VIEW) -> Report:
 
 def my_reports(user: Any) -> QuerySet:
     return _reports().filter(reporter=user).order_by("-created_at", "-id")
+
+
+def home_card(user: Any) -> Card | None:
+    """The rider's home card: their newest open reports (up to 3) with their status. One
+    query."""
+    reports = list(
+        restrict(Report.objects.select_related("category"), user)
+        .filter(reporter=user, status__in=OPEN_STATUSES)
+        .order_by("-created_at", "-id")[:3]
+    )
+
+    def note(report: Report) -> str:
+        day = dateformat.format(timezone.localtime(report.created_at), "Y-m-d")
+        return f"{day} · {report.get_status_display()}"
+
+    items = [
+        Item(report.category.label, reverse("reports:detail", args=[report.pk]), note(report))
+        for report in reports
+    ]
+    return Card(_("My reports"), items, reverse("reports:mine")) if items else None
 
 
 def my_witnessed(user: Any) -> QuerySet:

@@ -36,6 +36,11 @@ INSTALLED_APPS = [
     "yizhan.points",
     "yizhan.rewards",
     "yizhan.reports",
+    "yizhan.events",
+    "yizhan.duties",
+    "yizhan.wishes",
+    "yizhan.appeals",
+    "yizhan.honours",
     "yizhan.demo",
 ]
 
@@ -173,6 +178,14 @@ WORKDAY_PERIODS = env_str("WORKDAY_PERIODS", "09:00-12:00,13:30-17:30")
 # Periodic jobs (core.jobs) in a thread of the web server process: the embedded default
 # (make demo sets it); production runs `manage.py run_jobs --loop` or a scheduler instead.
 JOBS_INPROCESS = env_bool("YIZHAN_JOBS_INPROCESS", False)
+
+# Events: how long one rotating check-in QR code is valid (the previous one is still accepted).
+EVENT_QR_SECONDS = env_int("EVENT_QR_SECONDS", 180)
+
+# Micro-wishes: days a rider has to confirm a fulfilment before it goes to staff; how many
+# open wishes a rider may have at once.
+WISH_CONFIRM_DAYS = env_int("WISH_CONFIRM_DAYS", 7)
+WISH_MAX_OPEN = env_int("WISH_MAX_OPEN", 3)
 
 # Where notifications go besides the inbox (notifications.channels); the console channel logs.
 NOTIFICATION_CHANNELS = env_list(

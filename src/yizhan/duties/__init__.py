@@ -1,0 +1,3 @@
+"""Duty logs of riders holding posts (patrols, mediations, help to the elderly, gift deliveries),
+verified by staff, paid in points.
+"""

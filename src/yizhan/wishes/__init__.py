@@ -1,0 +1,1 @@
+"""Micro-wishes (微心愿): posted, approved, claimed, fulfilled, confirmed."""
