@@ -39,6 +39,8 @@ from yizhan.core.errors import ApplicationError, Conflict, Forbidden
 from yizhan.core.idempotency import run_once
 from yizhan.core.permissions import Action, can, is_authenticated, require, require_role
 from yizhan.core.roles import CONSOLE_ROLES, Role
+from yizhan.core.validation import clean_text as _text
+from yizhan.core.validation import whole_number as _whole
 from yizhan.notifications.services import notify
 from yizhan.people.choices import RegistrationStatus
 from yizhan.people.models import Department, RiderProfile, User
@@ -54,33 +56,11 @@ DEFAULT_DEADLINE_DAYS = 7
 # --- input checks ------------------------------------------------------------------------------
 
 
-def _text(value: Any, *, field: str, limit: int, required: bool = False, message=None) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ApplicationError(_("Please enter text."), field=field)
-    text = (value or "").strip()
-    if required and not text:
-        raise ApplicationError(message or _("This field is required."), field=field)
-    if len(text) > limit:
-        raise ApplicationError(
-            _("At most %(n)s characters, please.") % {"n": limit}, code="too_long", field=field
-        )
-    return text
-
-
 def _choice(value: Any, choices: Any, *, field: str, label: str) -> str:
     if value not in choices.values:
         raise ApplicationError(
             _("Please choose a valid %(what)s.") % {"what": label},
             code="invalid_choice",
-            field=field,
-        )
-    return value
-
-
-def _whole(value: Any, *, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ApplicationError(
-            _("Please give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
             field=field,
         )
     return value

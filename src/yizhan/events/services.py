@@ -37,6 +37,7 @@ from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unauthenticated
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import Role
+from yizhan.core.validation import whole_number as _whole
 from yizhan.events.choices import (
     Audience,
     CheckInMethod,
@@ -78,15 +79,6 @@ def _text(value: Any, *, field: str, limit: int, required: bool = False, label: 
     if len(text) > limit:
         raise ApplicationError(_("At most %(n)s characters, please.") % {"n": limit}, field=field)
     return text
-
-
-def _whole(value: Any, *, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ApplicationError(
-            _("Please give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
-            field=field,
-        )
-    return value
 
 
 def _local(when: datetime) -> str:

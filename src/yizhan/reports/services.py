@@ -52,6 +52,8 @@ from yizhan.core.idempotency import run_once
 from yizhan.core.images import ProcessedImage, hamming, hash_parts, process_image
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import CONSOLE_ROLES, Role
+from yizhan.core.validation import clean_text as _text
+from yizhan.core.validation import whole_number as _whole
 from yizhan.core.workcalendar import add_working_days, add_working_hours
 from yizhan.notifications.services import notify
 from yizhan.people.models import Department, User
@@ -107,28 +109,6 @@ def _check_department(department: Any, area_code: str, *, field: str = "departme
             field=field,
         )
     return department
-
-
-def _text(value: Any, *, field: str, limit: int, required: bool = False, message=None) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ApplicationError(_("Please enter text."), field=field)
-    text = (value or "").strip()
-    if required and not text:
-        raise ApplicationError(message or _("This field is required."), field=field)
-    if len(text) > limit:
-        raise ApplicationError(
-            _("At most %(n)s characters, please.") % {"n": limit}, code="too_long", field=field
-        )
-    return text
-
-
-def _whole(value: Any, *, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ApplicationError(
-            _("Please give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
-            field=field,
-        )
-    return value
 
 
 @transaction.atomic

@@ -40,6 +40,7 @@ from yizhan.core.idempotency import run_once
 from yizhan.core.images import process_image
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import CONSOLE_ROLES, Role
+from yizhan.core.validation import clean_text as _text
 from yizhan.notifications.services import notify
 from yizhan.people.choices import RegistrationStatus
 from yizhan.people.models import User
@@ -72,19 +73,6 @@ def max_open() -> int:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _text(value: Any, *, field: str, limit: int, required: bool = False, message=None) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ApplicationError(_("Please enter text."), field=field)
-    text = (value or "").strip()
-    if required and not text:
-        raise ApplicationError(message or _("This field is required."), field=field)
-    if len(text) > limit:
-        raise ApplicationError(
-            _("At most %(n)s characters, please.") % {"n": limit}, code="too_long", field=field
-        )
-    return text
 
 
 def _authenticated(actor: Any) -> None:
