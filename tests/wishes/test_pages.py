@@ -166,3 +166,17 @@ def test_admin_lists_and_shows_a_wish_read_only(world, volunteer):
         "想要一个新头盔" not in other.get(reverse("admin:wishes_wish_changelist")).content.decode()
     )
     assert staff.get(reverse("admin:wishes_wishclaim_changelist")).status_code == 200
+
+
+def test_a_volunteer_logging_in_starts_at_the_wishes_to_claim(world):
+    from django.test import Client
+
+    from tests.world import PASSWORD
+
+    b.volunteer(world)
+    client = Client()
+    response = client.post(
+        reverse("people:login"), {"username": "volunteer_a1", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("wishes:browse")
+    assert client.get(response["Location"]).status_code == 200

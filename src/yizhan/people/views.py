@@ -55,8 +55,13 @@ def landing_for(user) -> str:
         return reverse("people:console")
     if is_authenticated(user) and user.role == Role.RIDER:
         return reverse("people:rider_home")
-    # Pages of apps above people, named (not imported): a department's cases, a merchant's corner.
-    start = {Role.HANDLER: "reports:cases", Role.MERCHANT: "stations:merchant_home"}
+    # Pages of apps above people, named (not imported): a department's cases, a merchant's
+    # corner, the wishes a volunteer may claim.
+    start = {
+        Role.HANDLER: "reports:cases",
+        Role.MERCHANT: "stations:merchant_home",
+        Role.VOLUNTEER: "wishes:browse",
+    }
     if is_authenticated(user) and user.role in start:
         try:
             return reverse(start[user.role])
