@@ -332,7 +332,8 @@ def bbox(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, 
     angle = radius_m / EARTH_RADIUS_M
     d_lat = math.degrees(angle)
     min_lat, max_lat = lat - d_lat, lat + d_lat
-    if min_lat <= -90.0 or max_lat >= 90.0:
+    # Padding included: a point a rounding error from a pole may come back at any longitude.
+    if min_lat - _BBOX_PAD_DEG <= -90.0 or max_lat + _BBOX_PAD_DEG >= 90.0:
         min_lng, max_lng = -180.0, 180.0
     else:
         d_lng = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(math.radians(lat)))))

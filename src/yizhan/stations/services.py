@@ -43,6 +43,7 @@ from yizhan.core.idempotency import run_once
 from yizhan.core.images import process_image
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import Role
+from yizhan.core.validation import clean_text as _text
 from yizhan.stations import hours as hours_module
 from yizhan.stations.choices import FunctionalZone, StationKind, StationStatus, VisitKind
 from yizhan.stations.models import (
@@ -327,17 +328,6 @@ def service_item_update(
 
 
 # --- checks ------------------------------------------------------------------------------------
-
-
-def _text(value: Any, *, field: str, limit: int, required: bool = False, message=None) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if value is not None and not isinstance(value, str):
-        raise ApplicationError(_("Please enter text."), field=field)
-    if required and not text:
-        raise ApplicationError(message or _("This field is required."), field=field)
-    if len(text) > limit:
-        raise ApplicationError(_("At most %(n)s characters, please.") % {"n": limit}, field=field)
-    return text
 
 
 def _order(value: Any) -> int:
