@@ -10,9 +10,11 @@ no row.
 """
 
 from tests.appeals import matrix as appeals
+from tests.dashboards import matrix as dashboards
 from tests.duties import matrix as duties
 from tests.events import matrix as events
 from tests.honours import matrix as honours
+from tests.organisation import matrix as organisation
 from tests.wishes import matrix as wishes
 
-PARTS: list = [events, duties, wishes, appeals, honours]
+PARTS: list = [events, duties, wishes, appeals, honours, organisation, dashboards]

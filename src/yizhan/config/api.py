@@ -118,10 +118,12 @@ def version(request):
 def _mount() -> None:
     from yizhan.appeals.api import router as appeals_router
     from yizhan.areas.api import router as areas_router
+    from yizhan.dashboards.api import router as dashboards_router
     from yizhan.duties.api import router as duties_router
     from yizhan.events.api import router as events_router
     from yizhan.honours.api import router as honours_router
     from yizhan.notifications.api import router as notifications_router
+    from yizhan.organisation.api import router as organisation_router
     from yizhan.people.api import router as people_router
     from yizhan.points.api import router as points_router
     from yizhan.reports.api import router as reports_router
@@ -141,6 +143,8 @@ def _mount() -> None:
     api.add_router("/", wishes_router)
     api.add_router("/", appeals_router)
     api.add_router("/", honours_router)
+    api.add_router("/", organisation_router)
+    api.add_router("/", dashboards_router)
 
 
 _mount()

@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("yizhan.wishes.urls")),
     path("", include("yizhan.appeals.urls")),
     path("", include("yizhan.honours.urls")),
+    path("", include("yizhan.organisation.urls")),
+    path("", include("yizhan.dashboards.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only

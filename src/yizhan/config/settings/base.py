@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "yizhan.wishes",
     "yizhan.appeals",
     "yizhan.honours",
+    "yizhan.organisation",
+    "yizhan.dashboards",
     "yizhan.demo",
 ]
 
