@@ -597,6 +597,8 @@ def _fill(value, ids):
         return value.format(**ids)
     if isinstance(value, dict):
         return {_fill(k, ids): _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
     return value
 
 

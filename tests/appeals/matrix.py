@@ -68,6 +68,9 @@ API_CASES: dict = {
     "POST /meetings/{meeting_id}/agenda": ApiCase(
         "POST", "/api/v1/meetings/{meeting}/agenda", {"text": "驿站冬季供暖"}, _MEETING_MAKE
     ),
+    "PUT /meetings/{meeting_id}/participants": ApiCase(
+        "PUT", "/api/v1/meetings/{meeting}/participants", {"body_ids": ["{union}"]}, _MEETING
+    ),
     "PUT /meetings/{meeting_id}/minutes": ApiCase(
         "PUT", "/api/v1/meetings/{meeting}/minutes", {"minutes": "纪要"}, _MEETING
     ),
@@ -142,6 +145,9 @@ PAGE_CASES: dict = {
     "meeting agenda": PageCase(
         "POST", "appeals:agenda_add", ("meeting",), {"text": "驿站冬季供暖"}, ACT_IN_A1
     ),
+    "meeting participants": PageCase(
+        "POST", "appeals:participants", ("meeting",), {"bodies": "{union}"}, ACT_IN_A1
+    ),
     "meeting minutes": PageCase(
         "POST", "appeals:minutes", ("meeting",), {"minutes": "纪要"}, ACT_IN_A1
     ),
@@ -201,6 +207,8 @@ def snapshot() -> tuple:
         AppealEvent.objects.count(),
         Delivery.objects.count(),
         sorted(Meeting.objects.values_list("pk", "title", "minutes")),
+        sorted(Meeting.bodies.through.objects.values_list("meeting_id", "department_id")),
+        sorted(Meeting.riders.through.objects.values_list("meeting_id", "user_id")),
         AgendaItem.objects.count(),
         sorted(Decision.objects.values_list("pk", "status", "follow_up")),
     )

@@ -12,6 +12,7 @@ from yizhan.appeals.choices import AppealStatus, DecisionStatus
 from yizhan.appeals.models import AgendaItem, Appeal, AppealEvent, Decision, Delivery, Meeting
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden
 from yizhan.core.models import AuditEntry
+from yizhan.core.workcalendar import add_working_days
 from yizhan.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -88,12 +89,16 @@ def test_only_verified_riders_raise(world, who):
 
 def test_route_sets_body_and_deadline_and_tells_rider_and_handlers(world, body):
     appeal = raise_appeal(world.rider.user)
+    before = timezone.now()
     services.appeal_route(
         appeal=appeal, actor=world.community_staff, body=body["union"], days=3, note="请工会跟进"
     )
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.ROUTED and appeal.body == body["union"]
-    assert timedelta(days=2, hours=23) < appeal.deadline_at - timezone.now() <= timedelta(days=3)
+    # Three working days on the working calendar (weekends and holidays do not count).
+    expected = add_working_days(appeal.routed_at, 3)
+    assert appeal.deadline_at == expected
+    assert appeal.deadline_at - before >= timedelta(days=3)
     assert Notification.objects.filter(recipient=world.rider.user, kind="appeal_status").exists()
     assert Notification.objects.filter(recipient=body["handler"], kind="appeal_routed").exists()
     assert not Notification.objects.filter(recipient=body["court_handler"]).exists()

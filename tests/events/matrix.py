@@ -41,6 +41,9 @@ API_CASES: dict = {
         "GET", f"{E}/{{event}}", None, _row(401, 200, 200, 403, 200, 200, 200, 200)
     ),
     "PATCH /events/{id}": Case("PATCH", f"{E}/{{event}}", {"capacity": 6}, STAFF_OF_A1),
+    "POST /events/{id}/call-off": Case(
+        "POST", f"{E}/{{event}}/call-off", {"reason": "暴雨预警"}, STAFF_OF_A1
+    ),
     "POST /events/{id}/signup": Case(
         "POST", f"{E}/{{event}}/signup", None, _row(401, 409, 201, 403, 403, 403, 403, 403)
     ),
@@ -98,6 +101,9 @@ PAGE_CASES: dict = {
     ),
     "events signups": Page("GET", "events:signups", ("event",), None, RUN_STATION_A1),
     "events edit": Page("GET", "events:edit", ("event",), None, RUN_STATION_A1),
+    "events call_off": Page(
+        "POST", "events:call_off", ("event",), {"reason": "暴雨预警"}, ACT_STATION_A1
+    ),
     "events door": Page(
         "POST", "events:door", ("event",), {"code": "{rider_code}"}, ACT_STATION_A1
     ),
@@ -170,7 +176,9 @@ def snapshot() -> tuple:
     )
 
     return (
-        sorted(Event.objects.values_list("pk", "capacity", "title", "starts_at")),
+        sorted(
+            Event.objects.values_list("pk", "capacity", "title", "starts_at", "cancelled_at")
+        ),
         sorted(Signup.objects.values_list("pk", "status", "checked_in_at", "points_status")),
         Distribution.objects.count(),
         sorted(DistributionItem.objects.values_list("pk", "stock", "handed_out")),

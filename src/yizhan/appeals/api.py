@@ -113,7 +113,9 @@ class AppealDetailOut(AppealOut):
 
 class RouteIn(Schema):
     body_id: int = Field(..., description="A body of the appeal's area or above it")
-    days: int = Field(7, description="Deadline: days from now (1-90)")
+    days: int = Field(
+        7, description="Deadline: working days from now (1-90; weekends and holidays do not count)"
+    )
     note: str = ""
 
 
@@ -140,6 +142,11 @@ class MeetingIn(Schema):
     held_on: date
     place: str
     area: str = Field(..., description="The organising area's code (yours or beneath it)")
+    body_ids: list[int] = Field([], description="Bodies taking part")
+    rider_ids: list[int] = Field([], description="Rider representatives (accounts)")
+
+
+class ParticipantsIn(Schema):
     body_ids: list[int] = Field([], description="Bodies taking part")
     rider_ids: list[int] = Field([], description="Rider representatives (accounts)")
 
@@ -346,7 +353,7 @@ def appeal_bodies(request, appeal_id: int):
 @router.post(
     "/appeals/{appeal_id}/route",
     response={200: AppealDetailOut, **ERRORS},
-    summary="Route an appeal to the responsible body with a deadline in days (staff)",
+    summary="Route an appeal to the responsible body with a deadline in working days (staff)",
 )
 def appeal_route(request, appeal_id: int, payload: RouteIn):
     appeal = _appeal(request, appeal_id, Action.OPERATE)
@@ -431,12 +438,7 @@ def meeting_list(request):
 def meeting_create(request, payload: MeetingIn):
     require_role(request.user, *CONSOLE)
     area = area_by_code(payload.area, field="area")
-    bodies = list(Department.objects.filter(pk__in=payload.body_ids))
-    if len(bodies) != len(set(payload.body_ids)):
-        raise ApplicationError(_("No body has one of those ids."), field="body_ids")
-    riders = list(User.objects.filter(pk__in=payload.rider_ids))
-    if len(riders) != len(set(payload.rider_ids)):
-        raise ApplicationError(_("No rider has one of those ids."), field="rider_ids")
+    bodies, riders = _participants(payload)
     meeting = services.meeting_create(
         actor=request.user,
         area=area,
@@ -504,6 +506,28 @@ def agenda_add(request, meeting_id: int, payload: AgendaIn):
         meeting=meeting, actor=request.user, appeal=appeal, text=payload.text
     )
     return Status(201, selectors.agenda_of(meeting).get(pk=item.pk))
+
+
+def _participants(payload: Any) -> tuple[list[Department], list[User]]:
+    bodies = list(Department.objects.filter(pk__in=payload.body_ids))
+    if len(bodies) != len(set(payload.body_ids)):
+        raise ApplicationError(_("No body has one of those ids."), field="body_ids")
+    riders = list(User.objects.filter(pk__in=payload.rider_ids))
+    if len(riders) != len(set(payload.rider_ids)):
+        raise ApplicationError(_("No rider has one of those ids."), field="rider_ids")
+    return bodies, riders
+
+
+@router.put(
+    "/meetings/{meeting_id}/participants",
+    response={200: MeetingDetailOut, **ERRORS},
+    summary="Change who takes part: the bodies and the rider representatives (staff)",
+)
+def meeting_participants(request, meeting_id: int, payload: ParticipantsIn):
+    meeting = _meeting(request, meeting_id, Action.OPERATE)
+    bodies, riders = _participants(payload)
+    services.meeting_participants(meeting=meeting, actor=request.user, bodies=bodies, riders=riders)
+    return _meeting_out(request, meeting_id)
 
 
 @router.put(

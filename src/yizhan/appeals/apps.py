@@ -50,3 +50,9 @@ class AppealsConfig(AppConfig):
 
         # The rider's home page shows this app's card (``core.home``).
         register_card("appeals", 40, home_card)
+
+        from yizhan.appeals.services import appeals_escalate
+        from yizhan.core.jobs import periodic
+
+        # Overdue appeals go up: the body and the community at the deadline, then the street.
+        periodic("appeals.escalate", 300, appeals_escalate)

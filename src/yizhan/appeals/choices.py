@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Difficulty(models.TextChoices):
@@ -26,7 +27,7 @@ class AppealStatus(models.TextChoices):
     ROUTED = "routed", _("With the responsible body")
     ANSWERED = "answered", _("Answered")
     REOPENED = "reopened", _("Reopened (answer rated low)")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("appeal status", "Closed")
 
 
 #: Still needing someone's work: unresolved, may go on a joint meeting's agenda.

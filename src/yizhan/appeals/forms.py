@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.appeals.choices import AppealStatus, DeliveryKind, Difficulty, Topic
 from yizhan.appeals.models import Appeal
@@ -57,7 +58,7 @@ class BodyChoiceField(forms.ModelChoiceField):
 class RouteForm(forms.Form):
     body = BodyChoiceField(queryset=Department.objects.none(), label=_("Responsible body"))
     days = forms.IntegerField(
-        label=_("Deadline (days)"),
+        label=_("Deadline (working days)"),
         min_value=1,
         max_value=MAX_DEADLINE_DAYS,
         initial=DEFAULT_DEADLINE_DAYS,
@@ -121,6 +122,20 @@ class MeetingForm(forms.Form):
         self.fields["riders"].queryset = riders
 
 
+class ParticipantsForm(forms.Form):
+    bodies = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.none(), label=_("Bodies taking part"), required=False
+    )
+    riders = PersonChoiceField(
+        queryset=User.objects.none(), label=_("Rider representatives"), required=False
+    )
+
+    def __init__(self, *args: Any, bodies, riders, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bodies"].queryset = bodies
+        self.fields["riders"].queryset = riders
+
+
 class AppealChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Appeal) -> str:
         return f"#{obj.pk} {obj.get_difficulty_display()}: {obj.text[:40]}"
@@ -142,7 +157,7 @@ class MinutesForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    text = _text(_("Decision"), limit=500)
+    text = _text(pgettext_lazy("meeting", "Decision"), limit=500)
     owner_body = BodyChoiceField(
         queryset=Department.objects.none(), label=_("Owner: a body"), required=False
     )

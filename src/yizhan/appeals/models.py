@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.appeals.choices import (
     UNRESOLVED_STATUSES,
@@ -77,6 +78,9 @@ class Appeal(TimeStampedModel):
     )
     routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
     deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
+    #: 0 on time; 1: the body and the community's staff were reminded at the deadline; 2: the
+    #: street's staff were told when as long again had passed (``appeals_escalate``).
+    escalation = models.PositiveSmallIntegerField(_("escalation"), default=0)
     answer = models.CharField(_("answer"), max_length=2000, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -241,7 +245,9 @@ class Meeting(TimeStampedModel):
         blank=True,
         related_name="+",
     )
-    minutes = models.TextField(_("minutes"), max_length=10000, blank=True)
+    minutes = models.TextField(
+        pgettext_lazy("meeting record", "minutes"), max_length=10000, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -41,6 +41,7 @@ from yizhan.core.permissions import Action, can, is_authenticated, require, requ
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.core.validation import clean_text as _text
 from yizhan.core.validation import whole_number as _whole
+from yizhan.core.workcalendar import add_working_days
 from yizhan.notifications.services import notify
 from yizhan.people.choices import RegistrationStatus
 from yizhan.people.models import Department, RiderProfile, User
@@ -51,6 +52,8 @@ MAX_NOTE = 500
 MAX_MINUTES = 10000
 MAX_DEADLINE_DAYS = 90
 DEFAULT_DEADLINE_DAYS = 7
+#: The least time between telling the community and telling the street of an overdue appeal.
+ONE_DAY = timedelta(days=1)
 
 
 # --- input checks ------------------------------------------------------------------------------
@@ -254,7 +257,9 @@ def appeal_route(
     days: Any = DEFAULT_DEADLINE_DAYS,
     note: Any = "",
 ) -> Appeal:
-    """Route to the responsible body with a deadline in days (again after a low rating)."""
+    """Route to the responsible body with a deadline in working days (the working calendar:
+    weekends and public holidays do not count, moved working days do), again after a low rating.
+    A new routing starts the escalation afresh."""
     appeal = _lock(appeal, actor)
     _staff_only(actor)
     if not appeal.can_route():
@@ -273,9 +278,18 @@ def appeal_route(
     now = timezone.now()
     before = appeal.status
     appeal.status, appeal.body, appeal.routed_by = AppealStatus.ROUTED, body, actor
-    appeal.routed_at, appeal.deadline_at = now, now + timedelta(days=days)
+    appeal.routed_at, appeal.deadline_at = now, add_working_days(now, days)
+    appeal.escalation = 0
     appeal.save(
-        update_fields=["status", "body", "routed_by", "routed_at", "deadline_at", "updated_at"]
+        update_fields=[
+            "status",
+            "body",
+            "routed_by",
+            "routed_at",
+            "deadline_at",
+            "escalation",
+            "updated_at",
+        ]
     )
     _event(
         appeal,
@@ -471,6 +485,30 @@ def meeting_riders(area_code: str):
     ).order_by("name", "pk")
 
 
+def _participants(area_code: str, bodies: Any, riders: Any) -> tuple[list, list]:
+    """Bodies working in the area or above it, and verified riders of the area; else refused."""
+    bodies, riders = list(bodies or []), list(riders or [])
+    allowed_bodies = set(meeting_bodies(area_code).values_list("pk", flat=True))
+    if any(not isinstance(b, Department) or b.pk not in allowed_bodies for b in bodies):
+        raise ApplicationError(
+            _("A body taking part must work in this area or above it."),
+            code="body_out_of_scope",
+            field="bodies",
+        )
+    allowed_riders = set(
+        meeting_riders(area_code)
+        .filter(pk__in=[getattr(r, "pk", None) for r in riders])
+        .values_list("pk", flat=True)
+    )
+    if any(getattr(r, "pk", None) not in allowed_riders for r in riders):
+        raise ApplicationError(
+            _("Rider representatives must be verified riders of this area."),
+            code="rider_out_of_scope",
+            field="riders",
+        )
+    return bodies, riders
+
+
 @transaction.atomic
 def meeting_create(
     *,
@@ -491,25 +529,7 @@ def meeting_create(
     title = _text(title, field="title", limit=100, required=True)
     place = _text(place, field="place", limit=200, required=True)
     held_on = _date(held_on, field="held_on")
-    bodies, riders = list(bodies or []), list(riders or [])
-    allowed_bodies = set(meeting_bodies(area.code).values_list("pk", flat=True))
-    if any(not isinstance(b, Department) or b.pk not in allowed_bodies for b in bodies):
-        raise ApplicationError(
-            _("A body taking part must work in this area or above it."),
-            code="body_out_of_scope",
-            field="bodies",
-        )
-    allowed_riders = set(
-        meeting_riders(area.code)
-        .filter(pk__in=[getattr(r, "pk", None) for r in riders])
-        .values_list("pk", flat=True)
-    )
-    if any(getattr(r, "pk", None) not in allowed_riders for r in riders):
-        raise ApplicationError(
-            _("Rider representatives must be verified riders of this area."),
-            code="rider_out_of_scope",
-            field="riders",
-        )
+    bodies, riders = _participants(area.code, bodies, riders)
     meeting = Meeting.objects.create(
         title=title,
         held_on=held_on,
@@ -538,6 +558,32 @@ def _lock_meeting(meeting: Meeting, actor: Any) -> Meeting:
     require(actor, Action.OPERATE, meeting)
     _staff_only(actor)
     return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+@transaction.atomic
+def meeting_participants(*, meeting: Meeting, actor: Any, bodies: Any, riders: Any) -> Meeting:
+    """Change who takes part (bodies and rider representatives), e.g. a body added before the
+    meeting or a representative replaced; the audit entry keeps who was added and removed."""
+    meeting = _lock_meeting(meeting, actor)
+    bodies, riders = _participants(meeting.area_code, bodies, riders)
+    before_bodies = set(meeting.bodies.values_list("pk", flat=True))
+    before_riders = set(meeting.riders.values_list("pk", flat=True))
+    after_bodies, after_riders = {b.pk for b in bodies}, {r.pk for r in riders}
+    meeting.bodies.set(bodies)
+    meeting.riders.set(riders)
+    meeting.save(update_fields=["updated_at"])
+    log_action(
+        actor=actor,
+        action="meeting.participants",
+        target=meeting,
+        data={
+            "bodies_added": sorted(after_bodies - before_bodies),
+            "bodies_removed": sorted(before_bodies - after_bodies),
+            "riders_added": sorted(after_riders - before_riders),
+            "riders_removed": sorted(before_riders - after_riders),
+        },
+    )
+    return meeting
 
 
 @transaction.atomic
@@ -700,3 +746,84 @@ def decision_follow_up(
         data={"note": note[:100]},
     )
     return decision
+
+
+# --- escalation --------------------------------------------------------------------------------
+
+
+def _staff_of(code: str) -> list[int]:
+    return list(
+        User.objects.filter(is_active=True, role__in=CONSOLE_ROLES, area_code=code).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def appeals_escalate(*, now: Any = None) -> dict[str, int]:
+    """Run by the scheduler: an appeal still with its body after the deadline goes up.
+
+    Level 1 at the deadline: the body's handlers are reminded and the staff of the rider's
+    community told. Level 2 when as long again has passed (at least a day): the street's staff
+    are told. Each level once per routing (routing again starts afresh); a job that did not run
+    for a while tells both levels at once. Safe to run twice and from several processes (the
+    row is locked and re-checked)."""
+    now = now or timezone.now()
+    counts = {"reminded": 0, "street": 0}
+    due = (
+        Appeal.objects.filter(status=AppealStatus.ROUTED, deadline_at__lt=now, escalation__lt=2)
+        .order_by("escalation", "deadline_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in list(due[:1000]):
+        with transaction.atomic():
+            appeal = (
+                Appeal.objects.select_for_update(of=("self",)).select_related("body").get(pk=pk)
+            )
+            if appeal.status != AppealStatus.ROUTED or appeal.escalation >= 2:
+                continue
+            span = max(appeal.deadline_at - (appeal.routed_at or appeal.deadline_at), ONE_DAY)
+            level = 2 if now >= appeal.deadline_at + span else 1
+            if level <= appeal.escalation:
+                continue
+            first = appeal.escalation == 0
+            appeal.escalation = level
+            appeal.save(update_fields=["escalation", "updated_at"])
+            _event(appeal, action="escalated", actor=None, data={"level": level})
+            community, street = appeal.area_code[:12], appeal.area_code[:9]
+
+            def title(appeal: Appeal = appeal) -> str:  # in each recipient's language
+                return _("Overdue appeal #%(id)s: %(difficulty)s (%(body)s)") % {
+                    "id": appeal.pk,
+                    "difficulty": appeal.get_difficulty_display(),
+                    "body": appeal.body.name if appeal.body else "",
+                }
+
+            if first:
+                handlers = User.objects.filter(
+                    is_active=True, role=Role.HANDLER, department=appeal.body_id
+                ).values_list("pk", flat=True)
+                notify(
+                    recipients=list(handlers),
+                    kind="appeal_overdue",
+                    title=title,
+                    url=appeal_url(appeal, side="body"),
+                    target=appeal,
+                )
+                notify(
+                    recipients=_staff_of(community),
+                    kind="appeal_overdue",
+                    title=title,
+                    url=appeal_url(appeal, side="staff"),
+                    target=appeal,
+                )
+                counts["reminded"] += 1
+            if level == 2:
+                notify(
+                    recipients=_staff_of(street),
+                    kind="appeal_overdue",
+                    title=title,
+                    url=appeal_url(appeal, side="staff"),
+                    target=appeal,
+                )
+                counts["street"] += 1
+    return counts

@@ -33,5 +33,10 @@ urlpatterns = [
     path("console/meetings/<int:meeting_id>/", views.meeting_detail, name="meeting_detail"),
     path("console/meetings/<int:meeting_id>/agenda/", views.agenda_add, name="agenda_add"),
     path("console/meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
+    path(
+        "console/meetings/<int:meeting_id>/participants/",
+        views.participants,
+        name="participants",
+    ),
     path("console/meetings/<int:meeting_id>/decisions/", views.decision_add, name="decision_add"),
 ]

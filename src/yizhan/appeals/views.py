@@ -321,6 +321,17 @@ def _agenda_appeals(request: HttpRequest, meeting: Meeting):
     )
 
 
+def _participants_form(meeting: Meeting, data: Any = None) -> forms.ParticipantsForm:
+    return forms.ParticipantsForm(
+        data,
+        bodies=services.meeting_bodies(meeting.area_code),
+        riders=services.meeting_riders(meeting.area_code),
+        initial=None
+        if data is not None
+        else {"bodies": list(meeting.bodies.all()), "riders": list(meeting.riders.all())},
+    )
+
+
 def _meeting_page(request: HttpRequest, meeting: Meeting, *, status: int = 200, **bound: Any):
     agenda = list(selectors.agenda_of(meeting))
     for item in agenda:
@@ -333,6 +344,7 @@ def _meeting_page(request: HttpRequest, meeting: Meeting, *, status: int = 200, 
         "may_act": can(request.user, Action.OPERATE, meeting),
         "agenda_form": bound.get("agenda_form")
         or forms.AgendaForm(appeals=_agenda_appeals(request, meeting)),
+        "participants_form": bound.get("participants_form") or _participants_form(meeting),
         "minutes_form": bound.get("minutes_form")
         or forms.MinutesForm(initial={"minutes": meeting.minutes}),
         "decision_form": bound.get("decision_form")
@@ -372,6 +384,19 @@ def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
         lambda m: forms.AgendaForm(request.POST, appeals=_agenda_appeals(request, m)),
         lambda m, data: services.agenda_add(meeting=m, actor=request.user, **data),
         lambda item: _("Added to the agenda."),
+    )
+
+
+@page(*CONSOLE)
+@require_POST
+def participants(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    return _meeting_action(
+        request,
+        meeting_id,
+        "participants_form",
+        lambda m: _participants_form(m, request.POST),
+        lambda m, data: services.meeting_participants(meeting=m, actor=request.user, **data),
+        lambda m: _("The participants are saved."),
     )
 
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.people.choices import PostKind
 from yizhan.points.choices import Activity
@@ -14,7 +15,7 @@ class DutyKind(models.TextChoices):
 
 class DutyStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting verification")
-    VERIFIED = "verified", _("Verified")
+    VERIFIED = "verified", pgettext_lazy("duty status", "Verified")
     REJECTED = "rejected", _("Rejected")
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.core.models import TimeStampedModel
 from yizhan.duties.choices import TIMED_KINDS, DutyKind, DutyStatus, PointsStatus, VerifiedBy
@@ -33,7 +34,7 @@ class Duty(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=DutyKind.choices)
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("ended at"))
-    minutes = models.PositiveIntegerField(_("minutes"), default=0)
+    minutes = models.PositiveIntegerField(pgettext_lazy("duration", "minutes"), default=0)
     place = models.CharField(_("place"), max_length=200)
     lat = models.FloatField(_("latitude (WGS-84)"), null=True, blank=True)
     lng = models.FloatField(_("longitude (WGS-84)"), null=True, blank=True)

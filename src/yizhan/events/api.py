@@ -61,6 +61,8 @@ class EventOut(Schema):
     signed_up: int = Field(0, description="Places taken")
     waiting: int = Field(0, description="On the waiting list")
     attended: int = Field(0, description="Checked in")
+    cancelled_at: datetime | None = Field(None, description="When it was called off, if it was")
+    cancel_reason: str = Field("", description="Why it was called off")
 
     @staticmethod
     def resolve_signed_up(obj: Event) -> int:
@@ -88,6 +90,10 @@ class EventIn(Schema):
     starts_at: datetime
     ends_at: datetime
     capacity: int
+
+
+class CallOffIn(Schema):
+    reason: str = Field(..., max_length=300, description="Told to everyone signed up")
 
 
 class EventPatch(Schema):
@@ -345,6 +351,18 @@ def event_update(request, event_id: int, payload: EventPatch):
         if value is None and name not in ("station",):
             raise ApplicationError(_required(), field=name)
     services.event_update(event=event, actor=request.user, **changes)
+    return _event(request, event.pk)
+
+
+@router.post(
+    "/events/{event_id}/call-off",
+    response={200: EventOut, **ERRORS},
+    summary="Call an event off before it starts (everyone signed up is told why)",
+)
+def event_call_off(request, event_id: int, payload: CallOffIn):
+    require_role(request.user, *CONSOLE)
+    event = _event(request, event_id, Action.OPERATE)
+    services.event_cancel(event=event, reason=payload.reason, actor=request.user)
     return _event(request, event.pk)
 
 

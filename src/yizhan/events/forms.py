@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.areas.models import Area
 from yizhan.events.choices import Audience, EventKind
@@ -99,8 +100,16 @@ class DistributionForm(forms.Form):
         return rows
 
 
+class CallOffForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is called off"),
+        max_length=300,
+        help_text=_("Everyone signed up or waiting is told this."),
+    )
+
+
 class RestockForm(forms.Form):
-    name = forms.CharField(label=_("Item"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("hand-out", "Item"), max_length=50)
     change = forms.IntegerField(
         label=_("Add"), help_text=_("Below zero to take items away (never below none left).")
     )

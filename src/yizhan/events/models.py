@@ -58,6 +58,9 @@ class Event(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    #: Called off by its staff before it started (the riders signed up were told why).
+    cancelled_at = models.DateTimeField(_("called off at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("why it was called off"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("event")
@@ -73,6 +76,10 @@ class Event(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def venue(self) -> str:

@@ -42,7 +42,7 @@ def upcoming_for_rider(user: Any) -> QuerySet[Event]:
     now = timezone.now()
     return with_counts(
         restrict(Event.objects.all(), user).filter(
-            area_code__in=_prefixes(user.area_code or ""), ends_at__gt=now
+            area_code__in=_prefixes(user.area_code or ""), ends_at__gt=now, cancelled_at=None
         )
     ).order_by("starts_at", "id")
 
@@ -70,14 +70,15 @@ def home_card(user: Any) -> Card | None:
             Item(
                 s.event.title,
                 reverse("events:detail", args=[s.event_id]),
-                f"{when(s.event)} · {s.get_status_display()}",
+                f"{when(s.event)} · "
+                + str(_("Called off") if s.event.cancelled_at else s.get_status_display()),
             )
             for s in signups
         ]
         return Card(_("My events"), items, reverse("events:mine"))
     event = (
         restrict(Event.objects.all(), user)
-        .filter(area_code__in=_prefixes(user.area_code or ""), starts_at__gt=now)
+        .filter(area_code__in=_prefixes(user.area_code or ""), starts_at__gt=now, cancelled_at=None)
         .exclude(audience=Audience.RESIDENTS)
         .select_related("station")
         .order_by("starts_at", "id")

@@ -206,6 +206,7 @@ def event_update(*, event: Event, actor: Any, **changes: Any) -> Event:
             _("These cannot be changed: %(names)s.") % {"names": ", ".join(sorted(unknown))}
         )
     event = _lock(event)
+    _not_called_off(event)
     old = {name: getattr(event, name) for name in ("capacity", "starts_at", "ends_at")}
     if "title" in changes:
         event.title = _text(changes["title"], field="title", limit=100, required=True)
@@ -256,6 +257,54 @@ def event_update(*, event: Event, actor: Any, **changes: Any) -> Event:
     return event
 
 
+def _not_called_off(event: Event) -> None:
+    if event.cancelled_at is not None:
+        raise Conflict(
+            _("%(event)s was called off: %(reason)s")
+            % {"event": event, "reason": event.cancel_reason},
+            code="event_called_off",
+        )
+
+
+@transaction.atomic
+def event_cancel(*, event: Event, reason: Any, actor: Any) -> Event:
+    """Call an event off before it starts. Everyone signed up or waiting is told why; their
+    sign-ups stay as they were (the record of who meant to come), but nobody can sign up,
+    check in or change the event any more. Refused once it has started or when already off."""
+    require(actor, Action.OPERATE, event)
+    why = _text(reason, field="reason", limit=300, required=True, label=_("Why it is called off"))
+    event = _lock(event)
+    _not_called_off(event)
+    if event.starts_at <= timezone.now():
+        raise Conflict(
+            _("%(event)s has already started: it can no longer be called off.") % {"event": event},
+            code="event_started",
+            field="reason",
+        )
+    event.cancelled_at = timezone.now()
+    event.cancel_reason = why
+    event.save(update_fields=["cancelled_at", "cancel_reason", "updated_at"])
+    log_action(actor=actor, action="event.cancelled", target=event, data={"reason": why})
+    told = list(
+        Signup.objects.filter(
+            event=event, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITING]
+        ).values_list("user_id", flat=True)
+    )
+    if told:
+        title, starts = event.title, _local(event.starts_at)
+        notify(
+            recipients=told,
+            kind="event.cancelled",
+            title=lambda: (
+                _("%(event)s (%(when)s) is called off: %(reason)s")
+                % {"event": title, "when": starts, "reason": why}
+            ),
+            url=reverse("events:detail", args=[event.pk]),
+            target=event,
+        )
+    return event
+
+
 def _new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
@@ -303,6 +352,7 @@ def signup_create(*, event: Event, user: Any) -> Signup:
     if user.role != Role.RIDER:
         raise Forbidden(_("Only riders sign up for events here."), code="not_a_rider")
     event = _lock(event)
+    _not_called_off(event)
     if event.audience == Audience.RESIDENTS:
         raise ApplicationError(
             _("This event is for residents; riders do not sign up for it."), code="not_for_riders"
@@ -400,6 +450,7 @@ def qr_check(*, event: Event, token: Any) -> None:
 
 
 def _check_in_open(event: Event, now: datetime) -> None:
+    _not_called_off(event)
     if now < event.starts_at - CHECK_IN_EARLY:
         raise Conflict(
             _("Check-in opens one hour before the start (%(when)s).")

@@ -22,5 +22,6 @@ urlpatterns = [
     path("console/events/handouts/<int:distribution_id>/items/", views.restock, name="restock"),
     path("console/events/<int:event_id>/", views.signups, name="signups"),
     path("console/events/<int:event_id>/edit/", views.edit, name="edit"),
+    path("console/events/<int:event_id>/call-off/", views.call_off, name="call_off"),
     path("console/events/<int:event_id>/checkin/", views.door, name="door"),
 ]

@@ -232,6 +232,17 @@ def signups(request: HttpRequest, event_id: int) -> HttpResponse:
     status = request.GET.get("status") or ""
     if status not in SignupStatus.values:
         status = ""
+    return _signups_page(request, event, status=status)
+
+
+def _signups_page(
+    request: HttpRequest,
+    event: Event,
+    *,
+    status: str = "",
+    cancel_form: Any = None,
+    http_status: int = 200,
+) -> HttpResponse:
     rows = page_of(selectors.signups_of(event, request.user, status=status or None), request)
     return render(
         request,
@@ -242,8 +253,35 @@ def signups(request: HttpRequest, event_id: int) -> HttpResponse:
             "status": status,
             "statuses": SignupStatus.choices,
             "query": f"status={status}" if status else "",
+            "started": event.starts_at <= timezone.now(),
+            "cancel_form": cancel_form or forms.CallOffForm(),
         },
+        status=http_status,
     )
+
+
+@page(*CONSOLE)
+@require_POST
+def call_off(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Staff call the event off before it starts; everyone signed up is told why."""
+    event = _event(request, event_id, Action.OPERATE)
+    form = forms.CallOffForm(request.POST)
+
+    def draw(status: int) -> HttpResponse:
+        return _signups_page(request, event, cancel_form=form, http_status=status)
+
+    if not form.is_valid():
+        return draw(400)
+    try:
+        event = services.event_cancel(
+            event=event, reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except ApplicationError as exc:
+        return refusal(request, form, exc, draw)
+    messages.success(
+        request, _("%(event)s is called off; those signed up were told.") % {"event": event}
+    )
+    return redirect("events:signups", event_id=event.pk)
 
 
 def _code_context(request: HttpRequest, event: Event) -> dict:

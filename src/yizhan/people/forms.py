@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
@@ -175,7 +176,7 @@ class PostCreateForm(forms.Form):
     community = AreaChoiceField(queryset=Area.objects.none(), label=_("Community"))
     kind = forms.ChoiceField(label=_("Post"), choices=PostKind.choices)
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=1000)
-    description = forms.CharField(label=_("Duties"), max_length=300, required=False)
+    description = forms.CharField(label=pgettext_lazy("post description", "Duties"), max_length=300, required=False)
 
     def __init__(self, *args: Any, communities, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -185,7 +186,7 @@ class PostCreateForm(forms.Form):
 class PostUpdateForm(forms.Form):
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=1000)
     is_open = forms.BooleanField(label=_("Open for claims"), required=False)
-    description = forms.CharField(label=_("Duties"), max_length=300, required=False)
+    description = forms.CharField(label=pgettext_lazy("post description", "Duties"), max_length=300, required=False)
 
 
 class TeamCreateForm(forms.Form):

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Family(models.TextChoices):
@@ -29,8 +30,8 @@ class ReportStatus(models.TextChoices):
     MERGED = "merged", _("Merged into another report")
     DISPATCHED = "dispatched", _("Dispatched")  # 派遣: a department has it, the clock runs
     HANDLED = "handled", _("Handled")  # 处置: the department reported back with a photo
-    VERIFIED = "verified", _("Verified")  # 核查: staff checked on site
-    CLOSED = "closed", _("Closed")  # 结案
+    VERIFIED = "verified", pgettext_lazy("report status", "Verified")  # 核查: staff checked on site
+    CLOSED = "closed", pgettext_lazy("report status", "Closed")  # 结案
 
 
 #: Still needing someone's work (shown in queues, counted for duplicates).
