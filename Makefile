@@ -20,7 +20,7 @@ DEV_SETTINGS := yizhan.config.settings.dev
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=benchmarks --ignore=docs \
 	--ignore=node_modules --ignore=build --ignore=dist
 
-.PHONY: help venv demo test bench lint format messages clean
+.PHONY: help venv demo test bench fuzz lint format messages clean
 
 help: ## Show this list
 	@echo "Yizhan 驿站 — make targets:"
@@ -70,10 +70,15 @@ demo: venv ## Create the venv, migrate, load the demo street and serve it on htt
 	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) YIZHAN_DEMO=1 $(MANAGE) demo
 	@echo "Serving http://127.0.0.1:$(PORT)/ — press Ctrl-C to stop."
 	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) YIZHAN_DEMO=1 DEBUG=1 YIZHAN_JOBS_INPROCESS=1 \
-		$(MANAGE) runserver 127.0.0.1:$(PORT)
+		DASHBOARD_PUBLIC_STREETS=140213055 $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: venv ## Run the test suite (SQLite, in parallel)
 	$(VENV)/bin/pytest -q -n auto
+
+FUZZ_EXAMPLES ?= 25
+
+fuzz: venv ## Schemathesis against a live demo server as six roles: no 5xx, schema-conformant (FUZZ_EXAMPLES=5 for CI)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV_PY) tools/fuzz.py
 
 bench: venv ## Run every benchmarks/*.py script (files starting with _ are helpers)
 	@set -u; shopt -s nullglob; \

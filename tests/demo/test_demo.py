@@ -558,9 +558,11 @@ def test_the_area_tree(loaded):
         assert community.children.count() >= 1, community.name
 
 
-def test_fifty_six_verified_riders_each_holding_an_approved_post(loaded):
+def test_fifty_six_verified_riders_of_qingyuan_each_holding_an_approved_post(loaded):
     riders = list(verified_riders())
-    assert len(riders) == 56
+    # The seeds' 56 in 清远街道 (140213055), and 8 more in 永泰街道's 柳航里社区.
+    assert sum(r.area_code.startswith("140213055") for r in riders) == 56
+    assert len(riders) == 64
     approved = Counter(
         PostClaim.objects.filter(status=ClaimStatus.APPROVED).values_list("rider_id", flat=True)
     )
@@ -685,7 +687,7 @@ def test_boundaries_are_valid_and_grids_tile_their_communities(loaded):
 
 def test_two_loads_into_empty_databases_write_the_same_demo(loaded):
     assert loaded.first == loaded.second
-    assert len(loaded.second["riders"]) == 61
+    assert len(loaded.second["riders"]) == 69  # 64 verified, 4 pending, 1 rejected
 
 
 def test_the_plan_is_the_same_on_every_build():
@@ -733,7 +735,7 @@ def test_the_other_accounts_have_no_usable_password(loaded):
     assert len(others) == User.objects.count() - len(DEMO_ACCOUNTS)
     assert not any(u.has_usable_password() for u in others)
     riders = [u for u in others if u.role == "rider"]
-    assert len(riders) == 61 - 2
+    assert len(riders) == 69 - 2
     for user in riders[:5]:
         assert authenticate(username=user.phone, password=DEMO_PASSWORD) is None
         assert authenticate(username=user.phone, password="") is None

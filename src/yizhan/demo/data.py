@@ -472,7 +472,8 @@ class CommunityPlan:
     grids: tuple[str, ...] = field(default_factory=tuple)
 
 
-#: 56 verified riders in all: 30 + 10 + 8 + 8. Each community offers all six posts; capacities
+#: 56 verified riders in 清远街道 (30 + 10 + 16: the seeds' "56 小哥 took governance posts") and 8
+#: in 永泰街道's 柳航里社区, 64 in all. Each community offers all six posts; capacities
 #: leave one free place per post, so every pending claim can be approved.
 PLAN: dict[str, CommunityPlan] = {
     QYXJ: CommunityPlan(
@@ -504,15 +505,15 @@ PLAN: dict[str, CommunityPlan] = {
         grids=(QYBY + "001",),
     ),
     XIGUAN: CommunityPlan(
-        verified=8,
+        verified=16,
         pending=0,
         capacities={
-            "grid_worker": 3,
-            "civility": 3,
-            "safety": 3,
+            "grid_worker": 6,
+            "civility": 4,
+            "safety": 5,
             "mediator": 2,
-            "elderly_aid": 2,
-            "policy": 2,
+            "elderly_aid": 3,
+            "policy": 3,
         },
         grids=(XIGUAN + "001",),
     ),
@@ -571,6 +572,8 @@ class TeamSpec:
     size: int
     #: A fixed leader (rider key), else the first member drawn.
     leader: str | None = None
+    #: Riders who are always members (not leading), the others are drawn.
+    includes: tuple[str, ...] = ()
 
 
 TEAMS = [
@@ -590,6 +593,8 @@ TEAMS = [
         created_by="street_admin",
         description="由获评“清远骑士”的小哥组成，参与文明创建、平安建设和文旅服务。",
         size=15,
+        # The showcase rider is one of the 清远骑士 (the points plan ranks them first).
+        includes=(SHOWCASE_RIDER.key,),
     ),
 ]
 

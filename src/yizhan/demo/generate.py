@@ -245,10 +245,13 @@ def build_plan() -> DemoPlan:
             for r in riders
             if r.status == "verified" and r.community.startswith(spec.area_code)
         )
+        for key in spec.includes:
+            candidates.remove(key)
         if spec.leader is not None:
             candidates.remove(spec.leader)
             members = [spec.leader, *rng.sample(candidates, spec.size - 1)]
         else:
-            members = rng.sample(candidates, spec.size)
+            drawn_ = rng.sample(candidates, spec.size - len(spec.includes))
+            members = [*drawn_[:1], *spec.includes, *drawn_[1:]]
         teams.append(TeamPlan(spec=spec, leader=members[0], members=tuple(members)))
     return DemoPlan(riders=tuple(riders), teams=tuple(teams))

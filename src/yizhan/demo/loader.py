@@ -70,6 +70,7 @@ from yizhan.areas.models import Area
 from yizhan.areas.services import area_create
 from yizhan.core.models import AuditEntry, Holiday
 from yizhan.core.services import holiday_set
+from yizhan.dashboards.demo import load_dashboards_demo
 from yizhan.demo import care_plan as cp
 from yizhan.demo import data
 from yizhan.demo import points_plan as pp
@@ -107,6 +108,7 @@ from yizhan.honours.services import (
 from yizhan.notifications import services as notification_services
 from yizhan.notifications.models import Notification
 from yizhan.notifications.services import notifications_read_all
+from yizhan.organisation.demo import load_organisation_demo
 from yizhan.people.choices import ClaimStatus, RegistrationStatus
 from yizhan.people.models import Department, Post, PostClaim, RiderProfile, Team, User
 from yizhan.people.services import (
@@ -1324,6 +1326,19 @@ def load_honours(ctx: DemoContext) -> None:
 Step = Callable[[DemoContext], None]
 
 #: The demo, in order. Append a step to extend it (reports, events …).
+
+
+def load_organisation(ctx: DemoContext) -> None:
+    """清远街道's party-membership pipeline: the module on, 清远街道小哥党支部 with 张慧敏 on
+    its staff, eight riders at every stage (and one closed)."""
+    load_organisation_demo(today=timezone.localdate(ctx.now))
+
+
+def load_dashboards(ctx: DemoContext) -> None:
+    """The dashboards' rollups, rebuilt from every fact the steps above wrote (back-dated)."""
+    load_dashboards_demo()
+
+
 STEPS: list[Step] = [
     load_district,
     load_areas,
@@ -1349,8 +1364,11 @@ STEPS: list[Step] = [
     load_wishes,
     load_appeals,
     load_honours,
+    load_organisation,
     # The first exchange (at the load moment) comes after the whole history it ranks.
     load_redemptions,
+    # Last: the dashboards' rollups are built from everything above.
+    load_dashboards,
 ]
 
 

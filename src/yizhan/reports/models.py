@@ -185,6 +185,8 @@ class Report(TimeStampedModel):
             models.Index(fields=["area_code", "status"], name="report_scope_status_idx"),
             models.Index(fields=["reporter", "-created_at"], name="report_reporter_idx"),
             models.Index(fields=["status", "deadline_at"], name="report_due_idx"),
+            # An area's overdue backlog (the dashboards' overdue list) without the country's.
+            models.Index(fields=["status", "area_code", "deadline_at"], name="report_area_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(
