@@ -611,6 +611,7 @@ def snapshot():
         Team.objects.count(),
         sorted(TeamMembership.objects.values_list("pk", "role")),
         sorted(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True)),
+        sorted(User.objects.values_list("pk", "locked_until", "two_factor_enabled")),
         IdempotencyRecord.objects.count(),
         sorted(PointsAccount.objects.values_list("pk", "balance")),
         Posting.objects.count(),
@@ -714,7 +715,7 @@ def test_matrix(world, ids, name, role_index, role, settings, tmp_path):
         )
     assert response.status_code == expected, (name, role, response.content[:300])
     if case.download and expected == 200:
-        assert response["Content-Disposition"].startswith('attachment; filename="stations-')
+        assert response["Content-Disposition"].startswith('attachment; filename="')
         return
     body = response.json()
     if expected >= 400:

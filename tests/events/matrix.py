@@ -176,9 +176,7 @@ def snapshot() -> tuple:
     )
 
     return (
-        sorted(
-            Event.objects.values_list("pk", "capacity", "title", "starts_at", "cancelled_at")
-        ),
+        sorted(Event.objects.values_list("pk", "capacity", "title", "starts_at", "cancelled_at")),
         sorted(Signup.objects.values_list("pk", "status", "checked_in_at", "points_status")),
         Distribution.objects.count(),
         sorted(DistributionItem.objects.values_list("pk", "stock", "handed_out")),

@@ -48,7 +48,7 @@ def home_page(user) -> str:
 
 def heading(title: str) -> str:
     """A card's heading (the navigation links to some of the same pages by the same name)."""
-    return f'style="margin-top:0">{title}'
+    return f'-h">{title}'
 
 
 def href(name: str, *args) -> str:

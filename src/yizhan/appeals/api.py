@@ -80,7 +80,7 @@ class AppealOut(Schema):
         return obj.rider_label(context["request"].user)
 
 
-class EventOut(Schema):
+class AppealEventOut(Schema):
     action: str
     from_status: str
     to_status: str
@@ -107,7 +107,7 @@ class DeliveryOut(Schema):
 
 
 class AppealDetailOut(AppealOut):
-    events: list[EventOut]
+    events: list[AppealEventOut]
     deliveries: list[DeliveryOut]
 
 

@@ -13,20 +13,35 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 import yizhan
-from yizhan.core.errors import ApplicationError
+from yizhan.core.errors import ApplicationError, Forbidden
 from yizhan.core.schemas import ERRORS
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
-    openapi_description = "A token from POST /api/v1/auth/token"
+    openapi_description = (
+        "A token from POST /api/v1/auth/token. Scope `read` allows GET only; `write` allows "
+        "every call the account may make."
+    )
 
     def authenticate(self, request, token):
-        from yizhan.people.services import token_authenticate
+        from yizhan.people.models import TokenScope
+        from yizhan.people.services import token_lookup
 
-        user = token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = token_lookup(token)
+        if found is None:
+            return None
+        # A read-only token reads; any other method needs the write scope. The account's own
+        # permissions then apply as for any request.
+        if found.scope != TokenScope.WRITE and request.method not in SAFE_METHODS:
+            raise Forbidden(
+                _("This token may only read. Ask for a token with the write scope."),
+                code="token_scope",
+            )
+        request.user = found.user
+        request.api_token = found
+        return found.user
 
 
 api = NinjaAPI(
@@ -56,7 +71,11 @@ def _error(request, status: int, code: str, message, detail=None):
 
 @api.exception_handler(ApplicationError)
 def application_error(request, exc: ApplicationError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:  # core.ratelimit.RateLimited, a locked account: 429 with when to retry
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -9,13 +9,18 @@ free), which is why intake costs about what a plain full-size decode costs, not 
 Refused, each with a clear message (``ApplicationError``, code ``invalid_image``): a file larger
 than ``IMAGE_MAX_BYTES``, a file that is not a picture of an accepted format, a picture with
 more than ``IMAGE_MAX_PIXELS`` pixels (a decompression bomb: the size is read from the header,
-before any pixel is decoded), and a truncated or corrupt one.
+before any pixel is decoded), a truncated or corrupt one, a polyglot (a picture that is also
+something else: a ZIP archive or a web page after its end or in its text, which a browser or an
+unzip tool would find), and one whose EXIF is larger than any camera writes (``MAX_EXIF_BYTES``).
+The upload torture corpus in ``tests/core/torture/`` holds one of each.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
+import struct
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,8 +47,84 @@ _NOT_A_PHOTO = gettext_lazy(
 )
 
 
+#: A JPEG's APP1 segment holds at most 64 KB, so no camera writes more EXIF than that.
+MAX_EXIF_BYTES = 64 * 1024
+
+_NOT_ONLY_A_PHOTO = gettext_lazy(
+    "This file is not only a photo: it carries other content. Please send the photo itself."
+)
+#: Markup that makes a picture a web page when a browser sniffs it (nothing a camera writes:
+#: XMP packets use ``<x:xmpmeta``/``<rdf:``). Long enough not to turn up in compressed pixels.
+_MARKUP = re.compile(rb"<(?:script|html[\s>]|iframe|body[\s>]|svg[\s>]|\?php\s)|javascript:", re.I)
+#: What may follow a picture's end without making it something else: a phone's own trailer
+#: (Samsung's motion photo, padding) is fine; an archive or a document is not.
+_FOREIGN = (b"PK\x03\x04", b"PK\x05\x06", b"%PDF", b"\x7fELF", b"Rar!", b"7z\xbc\xaf")
+#: A JPEG marker inside scan data: 0xFF followed by anything but stuffing, a restart or a fill.
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
 def _refuse(message: str, field: str) -> ApplicationError:
     return ApplicationError(message, code="invalid_image", field=field)
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    """Where a JPEG's first picture ends (after EOI), walking its segments; None if unsure."""
+    i, n = 2, len(data)
+    while i + 2 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:
+            return i + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 2
+            continue
+        if i + 4 > n:
+            return None
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker == 0xDA:  # entropy-coded data runs to the next real marker
+            found = _JPEG_MARKER.search(data, i)
+            if found is None:
+                return None
+            i = found.start()
+    return None
+
+
+def _png_end(data: bytes) -> int | None:
+    i, n = 8, len(data)
+    while i + 12 <= n:
+        (length,) = struct.unpack(">I", data[i : i + 4])
+        kind = data[i + 4 : i + 8]
+        i += 12 + length
+        if kind == b"IEND":
+            return i
+    return None
+
+
+def _end_of_picture(data: bytes, fmt: str) -> int | None:
+    if fmt == "JPEG":  # an MPO's further pictures follow its first: not checked
+        return _jpeg_end(data)
+    if fmt == "PNG":
+        return _png_end(data)
+    if fmt == "WEBP" and len(data) >= 8:
+        size = int.from_bytes(data[4:8], "little")
+        return 8 + size + (size & 1)
+    return None
+
+
+def _is_polyglot(data: bytes, fmt: str) -> bool:
+    """A picture that is also something else: markup anywhere, or an archive or a document
+    after the picture's end."""
+    if _MARKUP.search(data):
+        return True
+    end = _end_of_picture(data, fmt)
+    if end is None or end >= len(data):
+        return False
+    trailing = data[end:]
+    return any(signature in trailing for signature in _FOREIGN)
 
 
 @dataclass
@@ -113,6 +194,14 @@ def open_checked(data: bytes, *, field: str = "photo") -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1 or width * height > settings.IMAGE_MAX_PIXELS:
         raise _refuse(_("The picture is too large to process."), field)
+    exif = image.info.get("exif")
+    if isinstance(exif, bytes | bytearray) and len(exif) > MAX_EXIF_BYTES:
+        raise _refuse(
+            _("The photo's metadata is too large: please send the photo as the camera took it."),
+            field,
+        )
+    if _is_polyglot(data, image.format):
+        raise _refuse(_NOT_ONLY_A_PHOTO, field)
     return image
 
 

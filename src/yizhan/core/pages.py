@@ -30,12 +30,16 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def error_page(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     template = "core/error_fragment.html" if is_htmx(request) else "core/error.html"
-    return render(
+    response = render(
         request,
         template,
         {"status": exc.status, "message": exc.message, "code": exc.code},
         status=exc.status,
     )
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:  # core.ratelimit.RateLimited: 429 with when to try again
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def page(*roles: str, login: bool = True) -> Callable:

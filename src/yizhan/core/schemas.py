@@ -17,3 +17,5 @@ class OkOut(Schema):
 
 #: The error responses every operation declares in the OpenAPI document.
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+#: Operations with a rate limit (core.ratelimit) also declare 429 (with a Retry-After header).
+LIMITED = {**ERRORS, 429: ErrorOut}

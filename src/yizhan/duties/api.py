@@ -76,7 +76,7 @@ class DutyOut(Schema):
         return obj.thumbnail.url if obj.thumbnail else None
 
 
-class RejectIn(Schema):
+class DutyRejectIn(Schema):
     reason: str = Field(..., max_length=200)
 
 
@@ -247,7 +247,7 @@ def duty_verify(request, duty_id: int):
     response={200: DutyOut, **ERRORS},
     summary="Reject a duty with a reason the rider sees (staff of the rider's area)",
 )
-def duty_reject(request, duty_id: int, payload: RejectIn):
+def duty_reject(request, duty_id: int, payload: DutyRejectIn):
     duty = selectors.duty_for(request.user, duty_id, Action.OPERATE)
     services.duty_reject(duty=duty, actor=request.user, reason=payload.reason)
     return _fresh(duty.pk)

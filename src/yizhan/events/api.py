@@ -148,7 +148,7 @@ class SignupOut(Schema):
         return bool(getattr(obj, "already", False))
 
 
-class CheckInIn(Schema):
+class EventCheckInIn(Schema):
     token: str = Field(..., max_length=100, description="The code from the event's QR link")
 
 
@@ -156,7 +156,7 @@ class AttendanceIn(Schema):
     code: str = Field(..., max_length=40, description="6 digits, the QR text, or a phone")
 
 
-class QrOut(Schema):
+class EventQrOut(Schema):
     token: str
     url: str
     valid_until: datetime
@@ -406,7 +406,7 @@ def _not_signed_up() -> str:
     response={200: SignupOut, **ERRORS},
     summary="Check in with the code of the event's QR (the same answer when repeated)",
 )
-def check_in(request, event_id: int, payload: CheckInIn):
+def check_in(request, event_id: int, payload: EventCheckInIn):
     require_role(request.user, Role.RIDER)
     event = _event(request, event_id)
     done = services.check_in_by_qr(event=event, token=payload.token, user=request.user)
@@ -417,7 +417,7 @@ def check_in(request, event_id: int, payload: CheckInIn):
 
 @router.get(
     "/events/{event_id}/qr",
-    response={200: QrOut, **ERRORS},
+    response={200: EventQrOut, **ERRORS},
     summary="The event's check-in code now (it changes every few minutes)",
 )
 def qr(request, event_id: int):

@@ -110,7 +110,7 @@ class NominationIn(Schema):
     reason: str = Field(..., max_length=500)
 
 
-class RejectIn(Schema):
+class NominationRejectIn(Schema):
     reason: str = Field(..., max_length=300)
 
 
@@ -318,7 +318,7 @@ def nomination_approve(request, nomination_id: int):
     response={200: NominationOut, **ERRORS},
     summary="Reject a nomination with a reason (street or district admins)",
 )
-def nomination_reject(request, nomination_id: int, payload: RejectIn):
+def nomination_reject(request, nomination_id: int, payload: NominationRejectIn):
     nomination = _nomination(request, nomination_id)
     services.nomination_reject(nomination=nomination, actor=request.user, reason=payload.reason)
     return selectors.nominations_for_user(request.user).get(pk=nomination.pk)

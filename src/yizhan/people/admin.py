@@ -4,19 +4,46 @@ from django.utils.translation import gettext_lazy as _
 
 from yizhan.core.admin import ReadOnlyInline, ScopedAdmin
 from yizhan.people import models as m
-from yizhan.people import services
+from yizhan.people import security, services
+from yizhan.people.forms import AdminLoginForm
 
 # Roles and area scopes replace Django's groups and permissions: one permission layer.
 admin.site.unregister(Group)
+# The back office's log-in goes through the same lockout as the log-in page.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(m.User)
 class UserAdmin(ScopedAdmin):
-    list_display = ["username", "name", "role", "phone_masked", "area", "is_active"]
-    list_filter = ["role", "is_active"]
+    list_display = [
+        "username",
+        "name",
+        "role",
+        "phone_masked",
+        "area",
+        "is_active",
+        "two_factor_enabled",
+        "locked_until",
+    ]
+    list_filter = ["role", "is_active", "two_factor_enabled"]
     search_fields = ["username", "name", "area_code"]
     list_select_related = ["area"]
     exclude = ["password", "phone_encrypted", "phone_index", "user_permissions", "groups"]
+    actions = ["unlock", "reset_two_factor"]
+
+    @admin.action(description=_("Unlock the selected accounts (after too many failed log-ins)"))
+    def unlock(self, request, queryset):
+        self.run_service(
+            request, queryset, lambda user, actor: security.account_unlock(user=user, actor=actor)
+        )
+
+    @admin.action(description=_("Reset two-factor log-in of the selected accounts"))
+    def reset_two_factor(self, request, queryset):
+        self.run_service(
+            request,
+            queryset,
+            lambda user, actor: security.two_factor_reset(user=user, actor=actor),
+        )
 
 
 @admin.register(m.Department)
@@ -96,6 +123,6 @@ class TeamMembershipAdmin(ScopedAdmin):
 
 @admin.register(m.ApiToken)
 class ApiTokenAdmin(ScopedAdmin):
-    list_display = ["prefix", "user", "name", "created_at", "expires_at", "revoked_at"]
+    list_display = ["prefix", "user", "name", "scope", "created_at", "expires_at", "revoked_at"]
     list_select_related = ["user"]
     exclude = ["key_hash"]

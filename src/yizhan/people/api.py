@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import area_by_code
+from yizhan.core import ratelimit
 from yizhan.core.audit import history_for
-from yizhan.core.errors import ApplicationError, Unauthenticated
+from yizhan.core.errors import ApplicationError, Forbidden, Unauthenticated
 from yizhan.core.pagination import YizhanPagination
 from yizhan.core.permissions import Action, get_for_user, require, require_role, restrict
 from yizhan.core.roles import CONSOLE_ROLES
-from yizhan.core.schemas import ERRORS, OkOut
-from yizhan.people import selectors, services
+from yizhan.core.schemas import ERRORS, LIMITED, OkOut
+from yizhan.people import security, selectors, services
 from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team
 
 router = Router(tags=["people"])
@@ -36,11 +36,20 @@ class TokenIn(Schema):
     username: str = Field(..., description="A phone number (riders) or a username (staff)")
     password: str
     name: str = Field("", description="A label for this client, e.g. the device")
+    scope: str = Field("write", description="read (GET only) or write (every call)")
+    ttl_days: int | None = Field(
+        None, description="Days the token lives (default API_TOKEN_TTL_DAYS, at most the maximum)"
+    )
+    otp: str = Field(
+        "",
+        description="The two-factor code (6 digits, or a recovery code) for accounts that use it",
+    )
 
 
 class TokenOut(Schema):
     id: int
     token: str = Field(..., description="Shown once; send as `Authorization: Bearer <token>`")
+    scope: str
     expires_at: datetime
 
 
@@ -48,6 +57,7 @@ class TokenInfo(Schema):
     id: int
     name: str
     prefix: str
+    scope: str
     created_at: datetime
     expires_at: datetime
     last_used_at: datetime | None
@@ -244,16 +254,32 @@ def _rider(request, rider_id: int, action: Action = Action.VIEW) -> RiderProfile
 
 @router.post(
     "/auth/token",
-    response={201: TokenOut, **ERRORS},
+    response={201: TokenOut, **LIMITED},
     auth=None,
-    summary="Log in and get an API token",
+    summary="Log in and get an API token (failed log-ins lock the account for a while)",
 )
 def token_create(request, payload: TokenIn):
-    user = authenticate(request, username=payload.username.strip(), password=payload.password)
-    if user is None:
-        raise Unauthenticated(_("The phone number, username or password is not right."))
-    token, raw = services.token_issue(user=user, name=payload.name)
-    return Status(201, {"id": token.pk, "token": raw, "expires_at": token.expires_at})
+    user = security.login_authenticate(
+        request=request, username=payload.username, password=payload.password
+    )
+    if security.two_factor_needed(user):
+        if not user.two_factor_enabled:
+            raise Forbidden(
+                _("Your account must set up two-factor log-in on the web site first."),
+                code="two_factor_required",
+            )
+        if not payload.otp:
+            raise Unauthenticated(
+                _("Please send your two-factor code (otp) too."), code="otp_required"
+            )
+        security.two_factor_verify(user=user, code=payload.otp)
+    expires_at = security.token_expiry(payload.ttl_days)
+    token, raw = services.token_issue(
+        user=user, name=payload.name, scope=payload.scope, expires_at=expires_at
+    )
+    return Status(
+        201, {"id": token.pk, "token": raw, "scope": token.scope, "expires_at": token.expires_at}
+    )
 
 
 @router.get("/auth/tokens", response={200: list[TokenInfo], **ERRORS}, summary="My API tokens")
@@ -299,11 +325,12 @@ def me_language(request, payload: LanguageIn):
 
 @router.post(
     "/riders/register",
-    response={201: RiderOut, **ERRORS},
+    response={201: RiderOut, **LIMITED},
     auth=None,
     summary="Register as a rider with a community (社区报到)",
 )
 def rider_register(request, payload: RegisterIn):
+    ratelimit.hit_request("register", request, user=False, ip=True)
     community = area_by_code(payload.community, level=AreaLevel.COMMUNITY, field="community")
     rider = services.rider_register(
         name=payload.name,

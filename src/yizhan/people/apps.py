@@ -31,6 +31,14 @@ class PeopleConfig(AppConfig):
             ),
         )
         register(m.TeamMembership, Policy(owner_field="rider__user", role_actions=staff_configures))
+        own_only = Policy(
+            area_field=None,
+            owner_field="user",
+            owner_actions=frozenset({Action.VIEW, Action.OPERATE}),
+            role_actions={},
+        )
+        register(m.TwoFactorDevice, own_only)
+        register(m.RecoveryCode, own_only)
         register(
             m.ApiToken,
             Policy(

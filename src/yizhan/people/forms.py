@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
+from yizhan.core.errors import ApplicationError
 from yizhan.people.choices import Occupation, Platform, PostKind, RegistrationStatus, Vehicle
 from yizhan.people.models import RiderProfile
 
@@ -49,6 +52,48 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("The phone number, username or password is not right."),
         "inactive": _("This account is disabled."),
     }
+
+    #: The refusal of the last ``clean`` (the view answers 429 for a lockout).
+    refusal: ApplicationError | None = None
+
+    def clean(self):
+        # Through the lockout (people.security), not straight to authenticate(): the same
+        # counters for this page, the back office's log-in and the API's token endpoint.
+        from yizhan.people import security
+
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = security.login_authenticate(
+                    request=self.request, username=username, password=password
+                )
+            except ApplicationError as exc:
+                self.refusal = exc
+                raise ValidationError(str(exc.message), code=exc.code) from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The back office's log-in: the same lockout, and console accounts only."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _("The phone number, username or password is not right."),
+    }
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6 digits of your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class RegisterForm(forms.Form):
@@ -176,7 +221,9 @@ class PostCreateForm(forms.Form):
     community = AreaChoiceField(queryset=Area.objects.none(), label=_("Community"))
     kind = forms.ChoiceField(label=_("Post"), choices=PostKind.choices)
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=1000)
-    description = forms.CharField(label=pgettext_lazy("post description", "Duties"), max_length=300, required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("post description", "Duties"), max_length=300, required=False
+    )
 
     def __init__(self, *args: Any, communities, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -186,7 +233,9 @@ class PostCreateForm(forms.Form):
 class PostUpdateForm(forms.Form):
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=1000)
     is_open = forms.BooleanField(label=_("Open for claims"), required=False)
-    description = forms.CharField(label=pgettext_lazy("post description", "Duties"), max_length=300, required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("post description", "Duties"), max_length=300, required=False
+    )
 
 
 class TeamCreateForm(forms.Form):

@@ -63,6 +63,10 @@ class User(AbstractUser):
         max_length=64, unique=True, null=True, blank=True, editable=False
     )
     phone_masked = models.CharField(_("phone"), max_length=16, blank=True, editable=False)
+    #: Set when too many log-ins failed (people.security); staff can lift it early.
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
+    #: The account has a confirmed TOTP device: log-ins need a code after the password.
+    two_factor_enabled = models.BooleanField(_("two-factor log-in"), default=False, editable=False)
 
     objects = UserManager()
 
@@ -339,6 +343,14 @@ class TeamMembership(models.Model):
         return f"{self.rider} @ {self.team}"
 
 
+class TokenScope(models.TextChoices):
+    """What a bearer token may do: read (GET, HEAD, OPTIONS) or also write (everything the
+    account may do). The account's own permissions still apply to either."""
+
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
 class ApiToken(models.Model):
     """A bearer token for API clients (a future mini-program). Only its hash is stored."""
 
@@ -349,6 +361,9 @@ class ApiToken(models.Model):
         related_name="api_tokens",
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
+    scope = models.CharField(
+        _("scope"), max_length=8, choices=TokenScope.choices, default=TokenScope.WRITE
+    )
     prefix = models.CharField(_("prefix"), max_length=8, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -363,3 +378,59 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class TwoFactorDevice(models.Model):
+    """An account's TOTP authenticator (RFC 6238, 30-second steps, 6 digits).
+
+    The shared secret is stored encrypted (``core.crypto``); ``confirmed_at`` is set once the
+    owner typed a right code; ``last_step`` is the time step of the last code accepted, so a
+    code is good once (no replay within its 30 seconds).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="two_factor_device",
+    )
+    secret_encrypted = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_step = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
+
+    def __str__(self) -> str:
+        return f"TOTP ({self.user})"
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code to log in when the authenticator is lost. Only its SHA-256 is stored
+    (the codes are random, 50 bits each, so a fast hash is enough)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+    )
+    code_hash = models.CharField(max_length=64, editable=False)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} recovery code"

@@ -44,6 +44,7 @@ from yizhan.people.models import (
     RiderProfile,
     Team,
     TeamMembership,
+    TokenScope,
     User,
 )
 from yizhan.people.validation import check_point, normalise_phone
@@ -591,17 +592,34 @@ def token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def token_issue(*, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """A new bearer token; the raw value is returned once and never stored."""
+def token_issue(
+    *,
+    user: User,
+    name: str = "",
+    scope: str = TokenScope.WRITE,
+    expires_at: Any = None,
+) -> tuple[ApiToken, str]:
+    """A new bearer token; the raw value is returned once and never stored.
+
+    ``scope`` is ``read`` (GET only) or ``write`` (everything the account may do);
+    ``expires_at`` defaults to ``API_TOKEN_TTL_DAYS`` from now."""
+    _check_choice(scope, TokenScope, "scope", _("scope"))
     raw = "yz_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=(name or "")[:100],
+        scope=scope,
         prefix=raw[:8],
         key_hash=token_hash(raw),
-        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+        expires_at=expires_at or timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
     )
-    log_action(actor=user, action="token.issued", target=token, area_code=user.area_code)
+    log_action(
+        actor=user,
+        action="token.issued",
+        target=token,
+        area_code=user.area_code,
+        data={"scope": scope, "expires_at": token.expires_at.isoformat()},
+    )
     return token, raw
 
 
@@ -614,7 +632,8 @@ def token_revoke(*, token: ApiToken, actor: Any) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str) -> User | None:
+def token_lookup(raw: str) -> ApiToken | None:
+    """The live token with this raw value (not revoked, not expired, active account), or None."""
     if not raw or len(raw) > 200:
         return None
     now = timezone.now()
@@ -627,7 +646,12 @@ def token_authenticate(raw: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def token_authenticate(raw: str) -> User | None:
+    token = token_lookup(raw)
+    return token.user if token is not None else None
 
 
 @transaction.atomic

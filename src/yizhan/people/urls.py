@@ -10,6 +10,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.language, name="language"),
     path("privacy/", views.privacy, name="privacy"),
+    # Account security: two-factor log-in (staff), unlocking after failed log-ins.
+    path("account/security/", views.account_security, name="account_security"),
+    path("account/two-factor/enrol/", views.two_factor_enrol, name="two_factor_enrol"),
+    path("account/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
     # The rider's pages (mobile first).
     path("register/", views.register, name="register"),
     path("rider/", views.rider_home, name="rider_home"),
@@ -26,6 +31,7 @@ urlpatterns = [
     path("console/riders/<int:rider_id>/verify/", views.rider_verify, name="rider_verify"),
     path("console/riders/<int:rider_id>/reject/", views.rider_reject, name="rider_reject"),
     path("console/riders/<int:rider_id>/move/", views.rider_move, name="rider_move"),
+    path("console/accounts/<int:user_id>/unlock/", views.account_unlock, name="account_unlock"),
     path("console/claims/", views.claims, name="claims"),
     path("console/claims/<int:claim_id>/approve/", views.claim_approve, name="claim_approve"),
     path("console/claims/<int:claim_id>/reject/", views.claim_reject, name="claim_reject"),

@@ -6,18 +6,23 @@ through services, and show a refusal on the form (400) or as an error page (4xx)
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import segno
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import areas_in_scope, communities
+from yizhan.core import ratelimit
 from yizhan.core.audit import history_for
 from yizhan.core.errors import ApplicationError
 from yizhan.core.home import cards_for
@@ -25,9 +30,9 @@ from yizhan.core.pages import back, error_page, form_error, is_htmx, page, run_a
 from yizhan.core.pagination import page_of
 from yizhan.core.permissions import Action, can, get_for_user, is_authenticated, is_console_user
 from yizhan.core.roles import CONSOLE_ROLES, Role
-from yizhan.people import forms, selectors, services
+from yizhan.people import forms, security, selectors, services
 from yizhan.people.choices import ClaimStatus
-from yizhan.people.models import Post, PostClaim, RiderProfile, Team
+from yizhan.people.models import Post, PostClaim, RiderProfile, Team, TwoFactorDevice, User
 
 CONSOLE = tuple(CONSOLE_ROLES)
 
@@ -43,10 +48,25 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         response = super().form_invalid(form)
         response.status_code = 400
+        refusal = getattr(form, "refusal", None)
+        if refusal is not None and getattr(refusal, "retry_after", None):
+            response.status_code = refusal.status  # 429: locked, with when to try again
+            response["Retry-After"] = str(refusal.retry_after)
         return response
 
     def get_default_redirect_url(self):
         return landing_for(self.request.user)
+
+    def get_success_url(self):
+        # A second factor first (people.middleware keeps everything else out until then).
+        url = super().get_success_url()
+        user = self.request.user
+        if security.two_factor_needed(user) and not security.is_verified(self.request):
+            name = (
+                "people:two_factor_verify" if user.two_factor_enabled else "people:two_factor_enrol"
+            )
+            return f"{reverse(name)}?{urlencode({'next': url})}"
+        return url
 
 
 def landing_for(user) -> str:
@@ -96,6 +116,10 @@ def register(request: HttpRequest) -> HttpResponse:
     form = forms.RegisterForm(request.POST or None, communities=choices)
     status = 200
     if request.method == "POST":
+        try:
+            ratelimit.hit_request("register", request, user=False, ip=True)
+        except ApplicationError as exc:
+            return error_page(request, exc)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -300,6 +324,7 @@ def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
         "move_form": forms.MoveForm(grids=grids, initial={"grid": rider.grid_id}),
         "reject_form": forms.ReasonForm(),
         "can_operate": can(request.user, Action.OPERATE, rider),
+        "locked": security.is_locked(rider.user),
     }
     return render(request, "people/console/rider_detail.html", context)
 
@@ -525,3 +550,137 @@ def team_leader(request: HttpRequest, team_id: int) -> HttpResponse:
         success=_("%(name)s leads %(team)s now.") % {"name": rider.user.name, "team": team},
     )
     return refused or redirect("people:team_detail", team_id=team.pk)
+
+
+# --- account security: two-factor log-in, unlocking -----------------------------------------------
+
+TWO_FACTOR_ROLES = (Role.STAFF, Role.HANDLER, Role.ADMIN)
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@page(*TWO_FACTOR_ROLES)
+def account_security(request: HttpRequest) -> HttpResponse:
+    """Two-factor log-in on or off, recovery codes left; new recovery codes."""
+    user = request.user
+    form = forms.CodeForm(request.POST or None)
+    codes = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                codes = security.recovery_codes_renew(user=user, code=form.cleaned_data["code"])
+            except ApplicationError as exc:
+                form_error(form, exc)
+                status = exc.status
+        else:
+            status = 400
+    context = {
+        "form": form if codes is None else forms.CodeForm(),
+        "codes": codes,
+        "left": security.recovery_codes_left(user) if user.two_factor_enabled else 0,
+        "required": security.two_factor_required(user),
+    }
+    return render(request, "people/security.html", context, status=status)
+
+
+@page(*TWO_FACTOR_ROLES)
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app: a QR code (and the key to type), then one code to confirm;
+    the recovery codes are shown once."""
+    user = request.user
+    if user.two_factor_enabled:
+        messages.info(request, _("Two-factor log-in is already on."))
+        return redirect("people:account_security")
+    form = forms.CodeForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = security.two_factor_confirm(user=user, code=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            form_error(form, exc)
+            status = exc.status
+        else:
+            security.mark_verified(request)
+            context = {"codes": codes, "next": _next_url(request, landing_for(user))}
+            return render(request, "people/two_factor_codes.html", context)
+    elif request.method == "POST":
+        status = 400
+    device = TwoFactorDevice.objects.filter(user=user).first()
+    if request.method == "GET" or device is None:
+        device = security.two_factor_begin(user=user)  # a fresh key on every visit
+    uri = security.provisioning_uri(device)
+    context = {
+        "form": form,
+        "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
+        "secret": device.secret,
+        "required": security.two_factor_required(user),
+    }
+    return render(request, "people/two_factor_enrol.html", context, status=status)
+
+
+@page()
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a log-in: a code from the app, or a recovery code."""
+    user = request.user
+    fallback = landing_for(user)
+    if not user.two_factor_enabled:
+        return redirect("people:two_factor_enrol" if security.two_factor_needed(user) else fallback)
+    if security.is_verified(request):
+        return redirect(_next_url(request, fallback))
+    form = forms.CodeForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                used = security.two_factor_verify(user=user, code=form.cleaned_data["code"])
+            except ApplicationError as exc:
+                if getattr(exc, "retry_after", None):
+                    return error_page(request, exc)
+                form_error(form, exc)
+                status = exc.status
+            else:
+                security.mark_verified(request)
+                if used == "recovery":
+                    messages.warning(
+                        request,
+                        _("You used a recovery code: %(n)s left.")
+                        % {"n": security.recovery_codes_left(user)},
+                    )
+                return redirect(_next_url(request, fallback))
+        else:
+            status = 400
+    return render(request, "people/two_factor_verify.html", {"form": form}, status=status)
+
+
+@page(*TWO_FACTOR_ROLES)
+@require_POST
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    form = forms.CodeForm(request.POST)
+    code = form.cleaned_data["code"] if form.is_valid() else ""
+    refused = run_action(
+        request,
+        lambda: security.two_factor_disable(user=request.user, code=code),
+        success=_("Two-factor log-in is off."),
+    )
+    return refused or redirect("people:account_security")
+
+
+@page(*CONSOLE)
+@require_POST
+def account_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Lift a log-in lockout (staff of the account's area)."""
+    account = get_for_user(User, request.user, Action.OPERATE, pk=user_id)
+    refused = run_action(
+        request,
+        lambda: security.account_unlock(user=account, actor=request.user),
+        success=_("%(name)s can log in again.") % {"name": account},
+    )
+    return refused or back(request, reverse("people:console"))

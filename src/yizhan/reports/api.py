@@ -30,6 +30,7 @@ from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import area_by_code
+from yizhan.core import ratelimit
 from yizhan.core.errors import ApplicationError, Forbidden, NotFound
 from yizhan.core.geo import check_point, parse_crs, to_wgs84
 from yizhan.core.idempotency import check_key
@@ -44,7 +45,7 @@ from yizhan.core.permissions import (
     scope_code,
 )
 from yizhan.core.roles import CONSOLE_ROLES, Role
-from yizhan.core.schemas import ERRORS
+from yizhan.core.schemas import ERRORS, LIMITED
 from yizhan.people.api import AreaRef
 from yizhan.people.selectors import phone_for
 from yizhan.people.services import staff_set_on_duty
@@ -769,7 +770,7 @@ def duplicate_list(request, category: int, lat: float, lng: float, crs: str | No
 
 @router.post(
     "/reports",
-    response={201: ReportDetailOut, **ERRORS},
+    response={201: ReportDetailOut, **LIMITED},
     summary="File a report (随手拍): 1-6 photos, a place, a category, a few words (multipart)",
 )
 def report_submit(
@@ -792,6 +793,7 @@ def report_submit(
     ``Idempotency-Key`` header is required; a retry with it returns the first report (201
     again). Each refusal is a 400 naming the field, and nothing is written."""
     key = check_key(key)
+    ratelimit.hit_request("report_submit", request)
     report = services.report_submit(
         reporter=request.user,
         category=_input_category(request, category),

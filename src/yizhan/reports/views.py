@@ -37,6 +37,7 @@ from yizhan.areas.selectors import (
     grid_for_point,
     nearest_grid,
 )
+from yizhan.core import ratelimit
 from yizhan.core.errors import ApplicationError, NotFound
 from yizhan.core.geo import haversine_m, navigation_links
 from yizhan.core.pages import back, error_page, form_error, is_htmx, page
@@ -334,6 +335,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         community = next(c for c in places if c.code == data["community"])
         (lat, lng), crs = _community_point(community), "wgs84"
     try:
+        ratelimit.hit_request("report_submit", request)
         report = services.report_submit(
             reporter=user,
             category=data["category"],

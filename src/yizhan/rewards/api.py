@@ -14,10 +14,11 @@ from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import area_by_code
+from yizhan.core import ratelimit
 from yizhan.core.pagination import YizhanPagination
 from yizhan.core.permissions import Action, get_for_user, is_console_user, require_role, restrict
 from yizhan.core.roles import CONSOLE_ROLES
-from yizhan.core.schemas import ERRORS
+from yizhan.core.schemas import ERRORS, LIMITED
 from yizhan.points.api import (
     IDEMPOTENCY_HEADER,
     AreaRef,
@@ -376,7 +377,7 @@ def stock_update(request, reward_id: int, payload: StockIn):
 
 @router.post(
     "/rewards/{reward_id}/reserve",
-    response={201: RedemptionOut, **ERRORS},
+    response={201: RedemptionOut, **LIMITED},
     summary="Reserve a reward for pickup at a station (send an Idempotency-Key header)",
 )
 def reserve(
@@ -386,6 +387,7 @@ def reserve(
     key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
 ):
     key = idempotency_key(key)
+    ratelimit.hit_request("redemption", request)
     reward = _reward(request, reward_id)
     station = _station(request, payload.station_id)
     redemption = services.redemption_reserve(

@@ -24,6 +24,7 @@ from yizhan.areas.models import Area
 from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unauthenticated
 from yizhan.core.idempotency import run_once
+from yizhan.core.images import process_image
 from yizhan.core.permissions import Action, require
 from yizhan.points import services as points
 from yizhan.points.choices import SeasonKind
@@ -58,6 +59,12 @@ def _positive(value: Any, *, field: str, limit: int, allow_none: bool = False) -
     return value
 
 
+def _photo(upload: Any) -> Any:
+    """A reward's photo as every uploaded picture is kept: checked, decoded, stripped of its
+    metadata and re-encoded (``core.images``); what was uploaded is never stored as it came."""
+    return process_image(upload, sizes={"display": 1200}, field="photo").files["display"]
+
+
 def _window_dates(start: datetime | None, end: datetime | None, *, field: str) -> None:
     if start is not None and end is not None and end <= start:
         raise ApplicationError(_("The end must come after the start."), field=field)
@@ -87,6 +94,7 @@ def reward_create(
     if Reward.objects.filter(street=street, name=name).exists():
         raise Conflict(_("The catalogue already has a reward of that name."), field="name")
     _window_dates(available_from, available_until, field="available_until")
+    photo = _photo(photo) if photo else None
     reward = Reward(
         street=street,
         area_code=street.code,
@@ -133,6 +141,8 @@ def reward_update(*, reward: Reward, actor: Any, **changes: Any) -> Reward:
         changes["description"] = str(changes["description"] or "")[:300]
     if "is_active" in changes:
         changes["is_active"] = bool(changes["is_active"])
+    if changes.get("photo"):
+        changes["photo"] = _photo(changes["photo"])
     for name, value in changes.items():
         setattr(reward, name, value)
     _window_dates(reward.available_from, reward.available_until, field="available_until")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yizhan.areas.models import Area
+from yizhan.core import ratelimit
 from yizhan.core.errors import ApplicationError
 from yizhan.core.pages import error_page, form_error, page, run_action
 from yizhan.core.pagination import page_of
@@ -116,6 +117,7 @@ def reserve(request: HttpRequest, reward_id: int) -> HttpResponse:
         )
     station = form.cleaned_data["station"]
     try:
+        ratelimit.hit_request("redemption", request)
         redemption = services.redemption_reserve(
             user=user,
             reward=reward,

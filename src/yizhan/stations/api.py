@@ -32,6 +32,7 @@ from ninja.pagination import paginate
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import area_by_code
+from yizhan.core import ratelimit
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import from_wgs84, navigation_links, parse_crs
 from yizhan.core.idempotency import check_key
@@ -48,7 +49,7 @@ from yizhan.core.permissions import (
     scope_code,
 )
 from yizhan.core.roles import CONSOLE_ROLES
-from yizhan.core.schemas import ERRORS, OkOut
+from yizhan.core.schemas import ERRORS, LIMITED, OkOut
 from yizhan.people.api import AreaRef
 from yizhan.stations import exchange, selectors, services
 from yizhan.stations import hours as hours_module
@@ -1283,7 +1284,7 @@ def qr_rotate(request, station_id: int):
 
 @router.post(
     "/stations/{station_id}/checkin",
-    response={200: CheckInOut, 201: CheckInOut, **ERRORS},
+    response={200: CheckInOut, 201: CheckInOut, **LIMITED},
     summary="Check in at a station by its QR code (riders; send an Idempotency-Key header)",
 )
 def check_in(
@@ -1295,6 +1296,7 @@ def check_in(
     """201 for a new visit; 200 when the rider already checked in there this period (or the
     request is a retry), with ``already`` true: nothing new is counted."""
     key = check_key(key)
+    ratelimit.hit_request("check_in", request)
     station = _station(request, station_id)
     visit = services.visit_check_in(
         station=station, token=payload.token, user=request.user, idempotency_key=key

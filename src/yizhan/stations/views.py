@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.areas.selectors import areas_in_scope, communities
+from yizhan.core import ratelimit
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import CRS, navigation_links
 from yizhan.core.pages import error_page, form_error, is_htmx, page
@@ -317,6 +318,7 @@ def check_in(request: HttpRequest, station_id: int, token: str) -> HttpResponse:
                 ),
             )
         try:
+            ratelimit.hit_request("check_in", request)
             visit = services.visit_check_in(
                 station=station,
                 token=token,

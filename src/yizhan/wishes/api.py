@@ -44,7 +44,7 @@ class WallWishOut(Schema):
     created_at: datetime
 
 
-class ClaimOut(Schema):
+class WishClaimOut(Schema):
     id: int
     wish_id: int
     claimer: str
@@ -78,7 +78,7 @@ class WishOut(Schema):
     rider: str | None = Field(None, description="The rider's name (to staff and the rider)")
     photo_url: str | None = Field(None, description="To the rider, staff and the claimer")
     rejection_reason: str
-    claim: ClaimOut | None = Field(None, alias="current_claim")
+    claim: WishClaimOut | None = Field(None, alias="current_claim")
     created_at: datetime
     decided_at: datetime | None
     fulfilled_at: datetime | None
@@ -112,11 +112,11 @@ def _insider(wish: Wish, user, *, claimer: bool = False) -> bool:
     return claimer and claim is not None and claim.claimer_id == user.pk
 
 
-class MyClaimOut(ClaimOut):
+class MyClaimOut(WishClaimOut):
     wish: WallWishOut
 
 
-class RejectIn(Schema):
+class WishRejectIn(Schema):
     reason: str = Field(..., max_length=1000)
 
 
@@ -259,7 +259,7 @@ def wish_approve(request, wish_id: int):
     response={200: WishOut, **ERRORS},
     summary="Turn a pending wish down, with a reason for the rider (staff of its area)",
 )
-def wish_reject(request, wish_id: int, payload: RejectIn):
+def wish_reject(request, wish_id: int, payload: WishRejectIn):
     wish = _wish(request, wish_id)
     services.wish_reject(wish=wish, actor=request.user, reason=payload.reason)
     return _fresh(request, wish_id)

@@ -55,7 +55,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "yizhan.core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yizhan.people.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "yizhan.core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "yizhan.config.urls"
@@ -122,6 +124,15 @@ else:
     }
 
 AUTH_USER_MODEL = "people.User"
+# Argon2id first: new passwords and every log-in with an older hash (PBKDF2 …) are stored with
+# it; the others stay so those older hashes still verify and get upgraded on log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTHENTICATION_BACKENDS = ["yizhan.people.auth.PhoneOrUsernameBackend"]
 LOGIN_URL = "people:login"
 LOGIN_REDIRECT_URL = "home"
@@ -148,10 +159,57 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
+# Cookies and headers (docs/security.md). production.py adds Secure cookies, HSTS and HTTPS.
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+# No script reads the CSRF cookie: pages send the token from the form field or, for htmx, from
+# the hx-headers attribute of <body>.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Riders use the location (reports, nearby) and the camera (report photos) of this site only.
+PERMISSIONS_POLICY = (
+    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
+)
+# Content-Security-Policy (core.middleware.SecurityHeadersMiddleware). img-src also gets the
+# host of MAP_TILE_URL; CSP_EXTRA_IMG_SRC adds more (e.g. a second tile server).
+CSP_ENABLED = env_bool("CSP_ENABLED", True)
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+CSP_EXTRA_IMG_SRC = env_list("CSP_EXTRA_IMG_SRC", [])
+CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+
+# Log-in throttling and lockout (people.security): after LOGIN_FAILURE_LIMIT failed log-ins for
+# one account (or one typed name) within LOGIN_FAILURE_WINDOW seconds it is locked for
+# LOGIN_LOCKOUT_SECONDS; one client address gets LOGIN_IP_FAILURE_LIMIT failures per window.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 50)
+# Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR only).
+YIZHAN_TRUSTED_PROXY_HOPS = env_int("YIZHAN_TRUSTED_PROXY_HOPS", 0)
+
+# Rate limits (core.ratelimit): "<count>/<period>" (30s, 15m, 1h, 1d); "0" turns one off.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATE_LIMITS = {
+    # per client address: a station's Wi-Fi may register a whole team at once
+    "register": env_str("RATE_LIMIT_REGISTER", "30/1h"),
+    # per account
+    "report_submit": env_str("RATE_LIMIT_REPORT_SUBMIT", "20/1h"),
+    "check_in": env_str("RATE_LIMIT_CHECK_IN", "30/1h"),
+    "redemption": env_str("RATE_LIMIT_REDEMPTION", "10/1h"),
+    # per account: two-factor codes tried (on top of the lockout of passwords)
+    "two_factor": env_str("RATE_LIMIT_TWO_FACTOR", "10/15m"),
+}
+
+# Two-factor log-in (TOTP, people.security): the roles that must use it ("superuser" stands
+# for the platform operator). Empty here; production.py requires it of admins.
+YIZHAN_REQUIRE_2FA_ROLES = env_list("YIZHAN_REQUIRE_2FA_ROLES", [])
+TWO_FACTOR_ISSUER = env_str("TWO_FACTOR_ISSUER", "Yizhan 驿站")
 
 # Map tiles: OpenStreetMap in development; 天地图 (with a key) or Amap in a public deployment.
 # An empty MAP_TILE_URL means no tile layer: maps still draw boundaries and markers.
@@ -162,6 +220,8 @@ MAP_TILE_SUBDOMAINS = env_str("MAP_TILE_SUBDOMAINS", "")
 MAP_TILE_CRS = env_str("MAP_TILE_CRS", "wgs84")
 
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+# The longest life a client may ask for its token (days).
+API_TOKEN_MAX_TTL_DAYS = env_int("API_TOKEN_MAX_TTL_DAYS", 365)
 
 # Photos: the largest upload accepted, and the most pixels decoded (a decompression-bomb guard).
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024)
@@ -188,6 +248,10 @@ EVENT_QR_SECONDS = env_int("EVENT_QR_SECONDS", 180)
 # open wishes a rider may have at once.
 WISH_CONFIRM_DAYS = env_int("WISH_CONFIRM_DAYS", 7)
 WISH_MAX_OPEN = env_int("WISH_MAX_OPEN", 3)
+
+# Dashboards: the street codes whose public page (/dashboard/<code>/: headline numbers and the
+# honour roll, no personal data) is switched on; off for every street by default.
+DASHBOARD_PUBLIC_STREETS = env_list("DASHBOARD_PUBLIC_STREETS", [])
 
 # Where notifications go besides the inbox (notifications.channels); the console channel logs.
 NOTIFICATION_CHANNELS = env_list(

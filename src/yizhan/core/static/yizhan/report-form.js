@@ -18,12 +18,19 @@
   catch (e) { centres = {}; }
 
   function say(key) { if (status) status.textContent = (key && status.dataset[key]) || ""; }
-  function fire() {
+  function fire(name) {
     var event;
-    try { event = new CustomEvent("yz:place", { bubbles: true }); }
-    catch (e) { event = document.createEvent("CustomEvent"); event.initCustomEvent("yz:place", true, false, null); }
+    name = name || "yz:place";
+    try { event = new CustomEvent(name, { bubbles: true }); }
+    catch (e) { event = document.createEvent("CustomEvent"); event.initCustomEvent(name, true, false, null); }
     form.dispatchEvent(event);
   }
+  /* A chosen community or category fires "yz:community" / "yz:category" for htmx: trigger
+     filters (change[...]) would need eval, which the Content-Security-Policy forbids. */
+  form.addEventListener("change", function (e) {
+    var name = e.target && e.target.name;
+    if (name === "community" || name === "category") fire("yz:" + name);
+  });
 
   /* Photos: a preview of each (HEIC cannot be drawn by most browsers: its name instead). */
   var photos = document.getElementById("id_photos");
