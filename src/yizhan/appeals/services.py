@@ -45,6 +45,7 @@ from yizhan.core.workcalendar import add_working_days
 from yizhan.notifications.services import notify
 from yizhan.people.choices import RegistrationStatus
 from yizhan.people.models import Department, RiderProfile, User
+from yizhan.people.selectors import console_staff_ids
 
 MAX_TEXT = 1000
 MAX_ANSWER = 2000
@@ -751,14 +752,6 @@ def decision_follow_up(
 # --- escalation --------------------------------------------------------------------------------
 
 
-def _staff_of(code: str) -> list[int]:
-    return list(
-        User.objects.filter(is_active=True, role__in=CONSOLE_ROLES, area_code=code).values_list(
-            "pk", flat=True
-        )
-    )
-
-
 def appeals_escalate(*, now: Any = None) -> dict[str, int]:
     """Run by the scheduler: an appeal still with its body after the deadline goes up.
 
@@ -810,7 +803,7 @@ def appeals_escalate(*, now: Any = None) -> dict[str, int]:
                     target=appeal,
                 )
                 notify(
-                    recipients=_staff_of(community),
+                    recipients=console_staff_ids(community),
                     kind="appeal_overdue",
                     title=title,
                     url=appeal_url(appeal, side="staff"),
@@ -819,7 +812,7 @@ def appeals_escalate(*, now: Any = None) -> dict[str, int]:
                 counts["reminded"] += 1
             if level == 2:
                 notify(
-                    recipients=_staff_of(street),
+                    recipients=console_staff_ids(street),
                     kind="appeal_overdue",
                     title=title,
                     url=appeal_url(appeal, side="staff"),

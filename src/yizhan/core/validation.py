@@ -8,15 +8,24 @@ from yizhan.core.errors import ApplicationError
 
 
 def clean_text(
-    value: Any, *, field: str, limit: int, required: bool = False, message: Any = None
+    value: Any,
+    *,
+    field: str,
+    limit: int,
+    required: bool = False,
+    message: Any = None,
+    missing_code: str = "invalid",
 ) -> str:
     """The text stripped; refused when it is not text, missing but required (``message``, or
-    "This field is required."), or longer than ``limit`` characters (code ``too_long``)."""
+    "This field is required."; code ``missing_code``), or longer than ``limit`` characters
+    (code ``too_long``)."""
     if value is not None and not isinstance(value, str):
         raise ApplicationError(_("Please enter text."), field=field)
     text = (value or "").strip()
     if required and not text:
-        raise ApplicationError(message or _("This field is required."), field=field)
+        raise ApplicationError(
+            message or _("This field is required."), code=missing_code, field=field
+        )
     if len(text) > limit:
         raise ApplicationError(
             _("At most %(n)s characters, please.") % {"n": limit}, code="too_long", field=field

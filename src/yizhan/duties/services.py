@@ -35,6 +35,7 @@ from yizhan.core.idempotency import run_once
 from yizhan.core.images import ProcessedImage, process_image
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import CONSOLE_ROLES, Role
+from yizhan.core.validation import clean_text
 from yizhan.duties.choices import (
     KIND_ACTIVITY,
     KIND_POSTS,
@@ -64,16 +65,7 @@ PHOTO_SIZES = {"display": 1600, "thumb": 400}
 
 
 def _text(value: Any, *, field: str, limit: int, required: bool = False) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ApplicationError(_("Please enter text."), field=field)
-    text = (value or "").strip()
-    if required and not text:
-        raise ApplicationError(_("This field is required."), code="required", field=field)
-    if len(text) > limit:
-        raise ApplicationError(
-            _("At most %(n)s characters, please.") % {"n": limit}, code="too_long", field=field
-        )
-    return text
+    return clean_text(value, field=field, limit=limit, required=required, missing_code="required")
 
 
 def _moment(value: Any, *, field: str) -> datetime:
@@ -169,17 +161,6 @@ def _photo(photo: Any) -> ProcessedImage | None:
     if not photo:
         return None
     return process_image(photo, sizes=PHOTO_SIZES, field="photo")
-
-
-def _staff_of(area_code: str) -> list[int]:
-    from yizhan.people.models import User
-
-    community = area_code[:12]
-    return list(
-        User.objects.filter(
-            role__in=CONSOLE_ROLES, is_active=True, area_code__startswith=community
-        ).values_list("pk", flat=True)
-    )
 
 
 def duty_url(duty: Duty, *, staff: bool) -> str:

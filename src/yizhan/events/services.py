@@ -37,6 +37,7 @@ from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unauthenticated
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import Role
+from yizhan.core.validation import clean_text
 from yizhan.core.validation import whole_number as _whole
 from yizhan.events.choices import (
     Audience,
@@ -71,14 +72,8 @@ _QR = re.compile(r"^YZE-(\d+)-(\d{6})$")
 
 
 def _text(value: Any, *, field: str, limit: int, required: bool = False, label: str = "") -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        raise ApplicationError(
-            _("Please fill in the %(field)s.") % {"field": label or field}, field=field
-        )
-    if len(text) > limit:
-        raise ApplicationError(_("At most %(n)s characters, please.") % {"n": limit}, field=field)
-    return text
+    message = _("Please fill in the %(field)s.") % {"field": label or field}
+    return clean_text(value, field=field, limit=limit, required=required, message=message)
 
 
 def _local(when: datetime) -> str:

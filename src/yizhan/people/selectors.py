@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from yizhan.core import crypto
 from yizhan.core.errors import NotFound
 from yizhan.core.permissions import Action, may_see_personal, restrict
+from yizhan.core.roles import CONSOLE_ROLES
 from yizhan.people.choices import ACTIVE_CLAIM_STATUSES, ClaimStatus, RegistrationStatus
-from yizhan.people.models import Post, PostClaim, RiderProfile, Team, TeamMembership
+from yizhan.people.models import Post, PostClaim, RiderProfile, Team, TeamMembership, User
 from yizhan.people.validation import normalise_phone_or_none
+
+
+def console_staff_ids(*codes: str, beneath: bool = False, on_duty_only: bool = False) -> list[int]:
+    """Active console accounts (staff and admins) whose area is one of ``codes`` — or lies
+    beneath one of them, with ``beneath`` — for notifications. Empty codes are ignored."""
+    codes = tuple(c for c in codes if c)
+    if not codes:
+        return []
+    where = Q()
+    for code in codes:
+        where |= Q(area_code__startswith=code) if beneath else Q(area_code=code)
+    qs = User.objects.filter(where, is_active=True, role__in=CONSOLE_ROLES)
+    if on_duty_only:
+        qs = qs.filter(on_duty=True)
+    return list(qs.values_list("pk", flat=True))
 
 
 def rider_of(user: Any) -> RiderProfile:

@@ -57,6 +57,7 @@ from yizhan.core.validation import whole_number as _whole
 from yizhan.core.workcalendar import add_working_days, add_working_hours
 from yizhan.notifications.services import notify
 from yizhan.people.models import Department, User
+from yizhan.people.selectors import console_staff_ids
 from yizhan.points.choices import Activity
 from yizhan.points.models import EarningRule
 from yizhan.points.services import earning_rule_set, points_earn
@@ -543,20 +544,11 @@ def _tell_reporter(report: Report, title: Any, body: Any = "") -> None:
     )
 
 
-def _staff_of(*codes: str, on_duty_only: bool = False) -> list[int]:
-    qs = User.objects.filter(
-        is_active=True, role__in=CONSOLE_ROLES, area_code__in=[c for c in codes if c]
-    )
-    if on_duty_only:
-        qs = qs.filter(on_duty=True)
-    return list(qs.values_list("pk", flat=True))
-
-
 def _alert_on_duty(report: Report) -> None:
     """An urgent report: the on-duty staff of its grid and community at once (all of them when
     nobody there is on duty)."""
     codes = (report.grid.code, report.community.code)
-    recipients = _staff_of(*codes, on_duty_only=True) or _staff_of(*codes)
+    recipients = console_staff_ids(*codes, on_duty_only=True) or console_staff_ids(*codes)
     notify(
         recipients=recipients,
         kind="report_urgent",
@@ -1045,7 +1037,7 @@ def report_handle(*, report: Report, actor: Any, note: Any, photos: Iterable[Any
     event = _event(report, action="handled", actor=actor, before=before, note=note)
     _save_photos(report, processed, stage=PhotoStage.HANDLED, actor=actor, event=event)
     notify(
-        recipients=_staff_of(report.grid.code, report.community.code),
+        recipients=console_staff_ids(report.grid.code, report.community.code),
         kind="report_handled",
         title=lambda: _("#%(id)s handled: please check on site") % {"id": report.pk},
         body=note[:200],
@@ -1178,7 +1170,7 @@ def report_reopen(*, report: Report, actor: Any, note: Any, photos: Iterable[Any
     event = _event(report, action="reopened", actor=actor, before=before, note=note)
     _save_photos(report, processed, stage=PhotoStage.REOPENED, actor=actor, event=event)
     notify(
-        recipients=_staff_of(report.grid.code, report.community.code),
+        recipients=console_staff_ids(report.grid.code, report.community.code),
         kind="report_reopened",
         title=lambda: _("#%(id)s reopened") % {"id": report.pk},
         body=note[:200],
@@ -1358,7 +1350,7 @@ def reports_escalate(*, now: datetime | None = None) -> dict[str, int]:
             if skipped:  # the community was never told: it is told with the street
                 codes = (report.community.parent.code, report.community.code)
             notify(
-                recipients=_staff_of(*codes),
+                recipients=console_staff_ids(*codes),
                 kind="report_overdue",
                 title=lambda report=report: (
                     _("Overdue: #%(id)s %(category)s (%(department)s)")
@@ -1397,7 +1389,7 @@ def reports_escalate(*, now: datetime | None = None) -> dict[str, int]:
             report.save(update_fields=["escalation", "updated_at"])
             _event(report, action="escalated", actor=None, data={"urgent": True}, public=False)
             notify(
-                recipients=_staff_of(report.community.parent.code, report.community.code),
+                recipients=console_staff_ids(report.community.parent.code, report.community.code),
                 kind="report_urgent",
                 title=lambda report=report: (
                     _("Nobody has taken an urgent alert: #%(id)s %(category)s")

@@ -44,6 +44,7 @@ from yizhan.core.validation import clean_text as _text
 from yizhan.notifications.services import notify
 from yizhan.people.choices import RegistrationStatus
 from yizhan.people.models import User
+from yizhan.people.selectors import console_staff_ids
 from yizhan.points.choices import Activity
 from yizhan.points.services import points_earn
 from yizhan.wishes.choices import (
@@ -150,17 +151,6 @@ def _tell(recipients: list, wish: Wish, kind: str, title: Any, body: Any = "", s
     )
 
 
-def _staff_of(wish: Wish) -> list[int]:
-    """The console accounts of the wish's community (and its grids)."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role__in=CONSOLE_ROLES,
-            area_code__startswith=wish.community.code,
-        ).values_list("pk", flat=True)
-    )
-
-
 def _lock(wish: Wish) -> Wish:
     # ``of=self``: PostgreSQL cannot lock the nullable side of an outer join.
     return (
@@ -253,7 +243,7 @@ def wish_post(
         wish.save()
         _event(wish, action="posted", actor=rider)
         _tell(
-            _staff_of(wish),
+            console_staff_ids(wish.community.code, beneath=True),
             wish,
             "wish_pending",
             lambda: _("A new wish to approve: %(text)s") % {"text": wish.text[:40]},
@@ -628,7 +618,7 @@ def wishes_time_out(*, now: datetime | None = None) -> int:
             wish.save(update_fields=["status", "timed_out_at", "updated_at"])
             _event(wish, action="timed_out", actor=None, before=WishStatus.FULFILLED)
             _tell(
-                _staff_of(wish),
+                console_staff_ids(wish.community.code, beneath=True),
                 wish,
                 "wish_timed_out",
                 lambda wish=wish: (
