@@ -15,6 +15,18 @@ from tests.duties import matrix as duties
 from tests.events import matrix as events
 from tests.honours import matrix as honours
 from tests.organisation import matrix as organisation
+from tests.oversight import matrix as oversight
+from tests.privacy import matrix as privacy
 from tests.wishes import matrix as wishes
 
-PARTS: list = [events, duties, wishes, appeals, honours, organisation, dashboards]
+PARTS: list = [
+    events,
+    duties,
+    wishes,
+    appeals,
+    honours,
+    organisation,
+    dashboards,
+    privacy,
+    oversight,
+]

@@ -143,8 +143,10 @@ def _mount() -> None:
     from yizhan.honours.api import router as honours_router
     from yizhan.notifications.api import router as notifications_router
     from yizhan.organisation.api import router as organisation_router
+    from yizhan.oversight.api import router as oversight_router
     from yizhan.people.api import router as people_router
     from yizhan.points.api import router as points_router
+    from yizhan.privacy.api import router as privacy_router
     from yizhan.reports.api import router as reports_router
     from yizhan.rewards.api import router as rewards_router
     from yizhan.stations.api import router as stations_router
@@ -164,6 +166,8 @@ def _mount() -> None:
     api.add_router("/", honours_router)
     api.add_router("/", organisation_router)
     api.add_router("/", dashboards_router)
+    api.add_router("/", privacy_router)
+    api.add_router("/", oversight_router)
 
 
 _mount()

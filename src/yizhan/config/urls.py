@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("yizhan.honours.urls")),
     path("", include("yizhan.organisation.urls")),
     path("", include("yizhan.dashboards.urls")),
+    path("", include("yizhan.privacy.urls")),
+    path("", include("yizhan.oversight.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only

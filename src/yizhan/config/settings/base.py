@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "yizhan.honours",
     "yizhan.organisation",
     "yizhan.dashboards",
+    "yizhan.privacy",
+    "yizhan.oversight",
     "yizhan.demo",
 ]
 
