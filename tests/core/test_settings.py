@@ -1,6 +1,7 @@
 """Settings: production refuses unsafe values; SQLite runs in WAL with IMMEDIATE writes."""
 
 import os
+import secrets
 import subprocess
 import sys
 
@@ -28,6 +29,26 @@ def test_production_starts_with_safe_settings():
     result = load_production(**SAFE)
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
+
+
+def test_production_passes_the_deploy_check_and_trusts_one_proxy(tmp_path):
+    """``manage.py check --deploy`` has nothing to say about the production settings (issue 8),
+    and the rate limits read the client's address behind the one proxy production runs behind."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "YIZHAN_TRUSTED_PROXY_HOPS"}},
+        "DJANGO_SETTINGS_MODULE": "yizhan.config.settings.production",
+        "YIZHAN_VAR_DIR": str(tmp_path),
+        **SAFE,
+        "SECRET_KEY": secrets.token_urlsafe(64),  # the check wants a varied key
+    }
+    manage = [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(manage, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    code = "import django; django.setup(); from django.conf import settings;"
+    code += "print(settings.YIZHAN_TRUSTED_PROXY_HOPS)"
+    hops = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert hops.stdout.strip() == "1", hops.stderr
 
 
 @pytest.mark.parametrize(

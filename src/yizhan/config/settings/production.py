@@ -39,3 +39,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Left off on purpose, its deploy-check warning (security.W021) tells nothing new.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
+# Production runs behind one reverse proxy (nginx, docs/deploy.md) that appends the client's
+# address to X-Forwarded-For: without this every client would share the proxy's address and
+# one rider's mistakes would lock everybody out of the rate limits. 0 when serving directly.
+YIZHAN_TRUSTED_PROXY_HOPS = env_int("YIZHAN_TRUSTED_PROXY_HOPS", 1)
