@@ -87,9 +87,14 @@ def test_report_submission_is_limited_per_rider(world, limits, settings, tmp_pat
         }
         return rider.post("/api/v1/reports", data=data, headers={"Idempotency-Key": key})
 
-    assert submit("limit-report-key-0001").status_code == 201
+    first = submit("limit-report-key-0001")
+    assert first.status_code == 201
     before = Report.objects.count()
     limited(submit("limit-report-key-0002"))
+    assert Report.objects.count() == before
+    # A phone that lost the first answer retries with its key: it gets the report, not a 429.
+    again = submit("limit-report-key-0001")
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert Report.objects.count() == before
     # Another rider has an allowance of their own.
     other = client_for(world.other_rider.user).get("/api/v1/reports/mine")
@@ -114,6 +119,11 @@ def test_check_in_is_limited_per_rider(world, limits):
         )
     )
     assert Visit.objects.count() == visits
+    retry = call(
+        rider, "POST", path, {"token": token}, headers={"Idempotency-Key": "limit-checkin-0001"}
+    )
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    assert Visit.objects.count() == visits
 
 
 def test_redemptions_are_limited_per_rider(shop, limits):  # noqa: F811
@@ -121,14 +131,13 @@ def test_redemptions_are_limited_per_rider(shop, limits):  # noqa: F811
     rider = client_for(shop.rider.user)
     path = f"/api/v1/rewards/{shop.reward.pk}/reserve"
     body = {"station_id": shop.station.pk}
-    assert (
-        call(
-            rider, "POST", path, body, headers={"Idempotency-Key": "limit-reserve-0001"}
-        ).status_code
-        == 201
-    )
+    first = call(rider, "POST", path, body, headers={"Idempotency-Key": "limit-reserve-0001"})
+    assert first.status_code == 201
     count = Redemption.objects.count()
     limited(call(rider, "POST", path, body, headers={"Idempotency-Key": "limit-reserve-0002"}))
+    assert Redemption.objects.count() == count
+    retry = call(rider, "POST", path, body, headers={"Idempotency-Key": "limit-reserve-0001"})
+    assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
     assert Redemption.objects.count() == count
 
 

@@ -45,6 +45,14 @@ def check_key(key: Any) -> str:
     return key
 
 
+def completed(scope: str, key: Any) -> bool:
+    """A write with this key already succeeded: a repeat will only replay it (so, e.g., it
+    must not count against a rate limit a second time)."""
+    if not isinstance(key, str) or not _KEY.match(key):
+        return False
+    return IdempotencyRecord.objects.filter(scope=scope, key=key).exclude(result_id="").exists()
+
+
 def fingerprint(payload: Any) -> str:
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

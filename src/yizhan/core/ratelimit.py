@@ -19,6 +19,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -147,9 +148,24 @@ def hit(name: str, *keys: str, message: str | None = None) -> None:
 
 
 def hit_request(
-    name: str, request: HttpRequest, *, user: bool = True, ip: bool = False, message=None
+    name: str,
+    request: HttpRequest,
+    *,
+    user: bool = True,
+    ip: bool = False,
+    message=None,
+    replay: tuple[str, Any] | None = None,
 ) -> None:
-    """:func:`hit` keyed by the signed-in account and/or the client's address."""
+    """:func:`hit` keyed by the signed-in account and/or the client's address.
+
+    ``replay=(scope, idempotency_key)``: a retry of a write that already succeeded is not
+    counted (it only replays the first answer; a phone that lost the answer must get it, not a
+    429)."""
+    if replay is not None:
+        from yizhan.core.idempotency import completed
+
+        if completed(*replay):
+            return
     keys = []
     account = getattr(request, "user", None)
     if user and account is not None and getattr(account, "is_authenticated", False):

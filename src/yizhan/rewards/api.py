@@ -387,7 +387,7 @@ def reserve(
     key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
 ):
     key = idempotency_key(key)
-    ratelimit.hit_request("redemption", request)
+    ratelimit.hit_request("redemption", request, replay=("rewards.reserve", key))
     reward = _reward(request, reward_id)
     station = _station(request, payload.station_id)
     redemption = services.redemption_reserve(

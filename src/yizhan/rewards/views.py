@@ -117,7 +117,11 @@ def reserve(request: HttpRequest, reward_id: int) -> HttpResponse:
         )
     station = form.cleaned_data["station"]
     try:
-        ratelimit.hit_request("redemption", request)
+        ratelimit.hit_request(
+            "redemption",
+            request,
+            replay=("rewards.reserve", form.cleaned_data["idempotency_key"]),
+        )
         redemption = services.redemption_reserve(
             user=user,
             reward=reward,
