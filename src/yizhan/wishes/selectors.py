@@ -122,6 +122,12 @@ def wish_for_user(user: Any, pk: Any, action: Action = Action.VIEW) -> Wish:
     except NotFound:
         if action != Action.VIEW:
             raise
+        try:
+            in_range = 0 < int(pk) < 1 << 63
+        except (TypeError, ValueError):
+            in_range = False
+        if not in_range:  # beyond any id (SQLite cannot even bind it in the subquery below)
+            raise
     claimed = my_claims(user).filter(wish_id=pk).values("wish_id")
     found = _wishes().filter(Q(pk__in=claimed)).first() if is_authenticated(user) else None
     if found is None:
