@@ -20,7 +20,7 @@ DEV_SETTINGS := yizhan.config.settings.dev
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=benchmarks --ignore=docs \
 	--ignore=node_modules --ignore=build --ignore=dist
 
-.PHONY: help venv demo test bench fuzz lint format messages clean
+.PHONY: help venv demo test bench fuzz lint format messages clean backup
 
 help: ## Show this list
 	@echo "Yizhan 驿站 — make targets:"
@@ -90,6 +90,9 @@ bench: venv ## Run every benchmarks/*.py script (files starting with _ are helpe
 		$(VENV_PY) "$$s" || failed+=("$$s"); \
 	done; \
 	if [ $${#failed[@]} -ne 0 ]; then echo "benchmarks failed: $${failed[*]}" >&2; exit 1; fi
+
+backup: venv ## Back up the database and media into BACKUP_DIR (var/backups), keeping the last 14
+	$(MANAGE) backup --gzip --keep 14
 
 lint: venv ## ruff check and ruff format --check (both run; fails if either finds something)
 	@rc=0; \

@@ -29,6 +29,7 @@ from yizhan.core.models import AuditEntry, Holiday, IdempotencyRecord
 from yizhan.notifications.models import Notification
 from yizhan.people.models import (
     ApiToken,
+    Consent,
     Post,
     PostClaim,
     RiderProfile,
@@ -84,6 +85,19 @@ CASES = {
     "PUT /me/language": Case(
         "PUT", "/api/v1/me/language", {"language": "en"}, _row(401, *[200] * 7)
     ),
+    "GET /me/consents": Case(
+        "GET", "/api/v1/me/consents", None, _row(401, 200, 200, *[403] * 5)
+    ),
+    "GET /me/consents/history": Case(
+        "GET", "/api/v1/me/consents/history", None, _row(401, 200, 200, *[403] * 5)
+    ),
+    "POST /me/consents": Case(
+        "POST", "/api/v1/me/consents", {"kind": "location"}, _row(401, 200, 200, *[403] * 5)
+    ),
+    "POST /me/consents/withdraw": Case(
+        "POST", "/api/v1/me/consents/withdraw", {"kind": "privacy"},
+        _row(401, 200, 200, *[403] * 5),
+    ),
     "POST /riders/register": Case(
         "POST", "/api/v1/riders/register",
         {"name": "新骑手", "phone": "13511112222", "password": PASSWORD, "community": "{a1}",
@@ -114,6 +128,12 @@ CASES = {
     "POST /riders/{id}/reject": Case(
         "POST", "/api/v1/riders/{pending}/reject", {"reason": "资料不全"},
         _row(401, 404, 404, 404, 200, 404, 200, 200),
+    ),
+    # The rider gets their own number (not an unmasking); staff who may act on them, for a
+    # logged reason.
+    "POST /riders/{id}/phone": Case(
+        "POST", "/api/v1/riders/{rider}/phone", {"reason": "contact", "note": "核实岗位"},
+        _row(401, 200, 404, 404, 200, 404, 200, 200),
     ),
     "POST /riders/{id}/move": Case(
         "POST", "/api/v1/riders/{rider}/move", {"grid": "{west}"},
@@ -612,6 +632,7 @@ def snapshot():
         sorted(TeamMembership.objects.values_list("pk", "role")),
         sorted(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True)),
         sorted(User.objects.values_list("pk", "locked_until", "two_factor_enabled")),
+        sorted(Consent.objects.values_list("pk", "kind", "notice_version", "withdrawn_at")),
         IdempotencyRecord.objects.count(),
         sorted(PointsAccount.objects.values_list("pk", "balance")),
         Posting.objects.count(),

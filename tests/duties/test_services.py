@@ -46,8 +46,11 @@ def _refused(world, exc_type, code, **kw):
 
 
 def test_log_a_patrol(world, settings, tmp_path):
+    from yizhan.people.services import consent_give
+
     settings.MEDIA_ROOT = str(tmp_path)
     hold(world, world.post)
+    consent_give(user=world.rider.user, actor=world.rider.user, kind="location")
     duty = _log(world, lat=40.095, lng=113.315, crs="gcj02", note="巡查", photo=report_jpeg(1))
     assert duty.status == "pending"
     assert duty.minutes == 120
@@ -56,6 +59,14 @@ def test_log_a_patrol(world, settings, tmp_path):
     assert duty.crs == "gcj02" and duty.lat != 40.095  # stored in WGS-84
     assert duty.photo and duty.thumbnail and duty.photo_width == 96
     assert AuditEntry.objects.filter(action="duty.logged", target_id=str(duty.pk)).exists()
+
+
+def test_without_location_consent_the_point_is_not_kept(world):
+    """A duty's point is where the rider was: kept only with their location consent."""
+    hold(world, world.post)
+    duty = _log(world, lat=40.095, lng=113.315, crs="gcj02", note="巡查")
+    assert (duty.lat, duty.lng, duty.crs) == (None, None, "")
+    assert duty.place  # the place in words stays
 
 
 def test_log_repeat_with_same_key_gives_the_same_duty(world):

@@ -85,6 +85,15 @@ CASES = {
         "POST", "people:rider_withdraw", ("claim",), {}, row("login", "go", "404", *["403"] * 5)
     ),
     "rider_teams": Case("GET", "people:rider_teams", (), None, RIDER_ONLY),
+    "rider_privacy": Case("GET", "people:rider_privacy", (), None, RIDER_ONLY),
+    "rider_consent": Case(
+        "POST", "people:rider_consent", (), {"kind": "location"},
+        row("login", "go", "go", *["403"] * 5),
+    ),
+    "rider_consent_withdraw": Case(
+        "POST", "people:rider_consent_withdraw", (), {"kind": "privacy"},
+        row("login", "go", "go", *["403"] * 5),
+    ),
     "console": Case("GET", "people:console", (), None, CONSOLE),
     "registrations": Case("GET", "people:registrations", (), None, CONSOLE),
     "riders": Case("GET", "people:riders", (), None, CONSOLE),
@@ -94,6 +103,11 @@ CASES = {
         "POST", "people:rider_reject", ("pending",), {"reason": "资料不全"}, ACT_IN_A1
     ),
     "rider_move": Case("POST", "people:rider_move", ("rider",), {"grid": "{west}"}, ACT_IN_A1),
+    # Shows the number (200) to staff who may act on the rider, for a logged reason.
+    "rider_phone": Case(
+        "POST", "people:rider_phone", ("rider",), {"reason": "contact", "note": "核实岗位"},
+        row("login", "403", "403", "403", "ok", "404", "ok", "ok"),
+    ),
     "claims": Case("GET", "people:claims", (), None, CONSOLE),
     "claim_approve": Case("POST", "people:claim_approve", ("claim",), {}, ACT_IN_A1),
     "claim_reject": Case("POST", "people:claim_reject", ("claim",), {"reason": ""}, ACT_IN_A1),
@@ -354,6 +368,10 @@ CASES = {
         "POST", "reports:points_decide", ("submitted",), {"pay": "yes", "note": "看过"},
         row("login", "403", "403", "403", "409", "404", "409", "409"),
     ),
+    # The original of a photo (faces not blurred): staff who may act on the report; audited.
+    "report photo original": Case(
+        "GET", "reports:photo_original", ("submitted", "submitted_photo"), None, SEE_IN_A1
+    ),
     "report categories GET": Case("GET", "reports:categories", (), None, CONSOLE),
     "report categories POST": Case(
         "POST", "reports:categories", (),
@@ -469,7 +487,7 @@ def station_ids(world) -> dict:
 REPORT_STREET = "440000001"  # street A of tests.world
 REPORT_KEYS = {
     "submitted", "dispatched", "handled", "verified", "closed", "department", "department_2",
-    "category", "stairwell", "notification", "report_photo",
+    "category", "stairwell", "notification", "report_photo", "submitted_photo",
 }  # fmt: skip
 
 
@@ -499,6 +517,7 @@ def report_ids(world) -> dict:
         "stairwell": made["categories"]["stairwell_clutter"].pk,
         "notification": message.pk,
         "report_photo": lambda: report_jpeg(77),
+        "submitted_photo": made["submitted"].photos.get().pk,
     }
 
 

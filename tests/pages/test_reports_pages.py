@@ -853,6 +853,9 @@ def _photo_with_exif(*, days_ago: int, lat: float, lng: float):
 
 
 def test_the_console_shows_the_photos_own_time_and_place(rw):
+    from yizhan.people.services import consent_give
+
+    consent_give(user=rw.rider.user, actor=rw.rider.user, kind="location")
     rider = client_for(rw.rider.user)
     photo = _photo_with_exif(days_ago=5, lat=40.095, lng=113.33)  # in A2, about 1 km east
     data = report_form(rw, idempotency_key="page-exif-0001", photos=[photo])

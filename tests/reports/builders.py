@@ -102,7 +102,12 @@ def upload(data: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
 
 
 def media_files(root) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
+    """Every file under ``root`` (MEDIA_ROOT: the blurred copies) and under its private twin
+    (``reports.storage``: the originals), the latter prefixed ``private:``."""
+    found = []
+    for folder, prefix in ((Path(root), ""), (Path(f"{root}-private"), "private:")):
+        found += [f"{prefix}{p.relative_to(folder)}" for p in folder.rglob("*") if p.is_file()]
+    return sorted(found)
 
 
 # --- the street ----------------------------------------------------------------------------------

@@ -381,7 +381,8 @@ def test_a_report_shows_its_timeline_and_photos_read_only(world, filed):
     assert response.status_code == 200
     page = response.content.decode()
     photo = filed.photos.get()
-    assert photo.thumbnail.url in page
+    assert photo.public_thumbnail_url in page  # the copy with faces blurred
+    assert photo.thumbnail.name not in page  # never the original
     assert "submitted" in page and "dispatched" in page  # the timeline's actions
     assert 'name="_save"' not in page  # nothing to save: read-only
 

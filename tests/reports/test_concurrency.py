@@ -64,7 +64,7 @@ def test_eight_retries_of_one_submission_file_one_report_with_one_set_of_photos(
     report = Report.objects.get()
     assert {r.pk for r in made} == {report.pk}
     assert ReportPhoto.objects.filter(report=report).count() == 2
-    assert len(media_files(g.media)) == 4  # two photos, two thumbnails: no orphans
+    assert len(media_files(g.media)) == 8  # 2 photos, 2 thumbnails, their copies: no orphans
     assert ReportEvent.objects.filter(report=report, action="submitted").count() == 1
     assert IdempotencyRecord.objects.filter(scope="reports.submit").count() == 1
     assert report.flags == []  # a retry is not "the same photo again"

@@ -50,7 +50,21 @@ def nothing_written(g):
     assert media_files(g.media) == []
 
 
+def test_without_location_consent_the_photos_gps_is_not_kept(g):
+    """Where the photo was taken is the reporter's own position: without their location consent
+    it is not stored, though the intake still compares it with the hazard's place (a flag)."""
+    far = jpeg(seed=3, exif_data=exif(taken=timezone.now(), lat=A1_WEST[0] + 0.02,
+                                      lng=A1_WEST[1]))  # fmt: skip
+    report = submit(g, photos=[far])
+    assert (report.photo_lat, report.photo_lng) == (None, None)
+    assert report.photo_taken_at is not None
+    assert Flag.FAR_FROM_PHOTO in report.flags
+
+
 def test_a_report_is_filed_with_its_place_photos_and_what_exif_said(g):
+    from yizhan.people.services import consent_give
+
+    consent_give(user=g.rider, actor=g.rider, kind="location")
     taken = timezone.now().astimezone(CHINA).replace(microsecond=0) - timedelta(hours=2)
     photo = jpeg(
         seed=1, exif_data=exif(taken=taken, lat=A1_WEST[0] + 0.0005, lng=A1_WEST[1] + 0.0005)
@@ -74,7 +88,7 @@ def test_a_report_is_filed_with_its_place_photos_and_what_exif_said(g):
     assert [p.stage for p in photos] == [PhotoStage.REPORT] * 2
     assert all(p.uploaded_by == g.rider and p.area_code == report.area_code for p in photos)
     assert photos[0].event == ReportEvent.objects.get(report=report, action="submitted")
-    assert len(media_files(g.media)) == 4
+    assert len(media_files(g.media)) == 8  # originals and blurred copies
     # Stored without any metadata, and hashed in four parts.
     with photos[0].image.open("rb") as stored:
         data = stored.read()
@@ -226,7 +240,7 @@ def test_a_failure_after_the_photos_were_stored_leaves_no_file(g, monkeypatch):
     # The key was released with the rollback: the phone's retry goes through.
     monkeypatch.undo()
     report = submit(g, category=g.lost, idempotency_key="lost-child-0001", photos=[jpeg(3)])
-    assert report.photos.count() == 1 and len(media_files(g.media)) == 2
+    assert report.photos.count() == 1 and len(media_files(g.media)) == 4
 
 
 def test_a_failure_while_storing_the_second_photo_leaves_no_file(g, monkeypatch):

@@ -211,7 +211,7 @@ def test_only_the_department_sent_to_reports_it_handled(g):
             ),
             Forbidden,
         )  # fmt: skip
-    assert len(media_files(g.media)) == 2  # the report's photo and its thumbnail only
+    assert len(media_files(g.media)) == 4  # the report's photo and thumbnail, each with its copy
     # A handler may not verify their own work, nor close it.
     handled = rs.report_handle(report=report, actor=g.handler, note="已处理", photos=[jpeg(778)])
     refused_without_change(

@@ -141,6 +141,20 @@ def test_after_rotation_the_old_code_fails(world, station, clock):
     assert check_in(fresh, world.other_rider.user, "rot-00003").already is False
 
 
+def test_a_printed_code_survives_a_field_key_rotation(world, station, clock, settings):
+    """A poster signed under the key being rotated out still checks in; once the old key is
+    dropped it does not, and new codes are signed with the current key."""
+    settings.FIELD_ENCRYPTION_KEY = "old-field-key-" + "o" * 40
+    printed = s.qr_token(station)
+    settings.FIELD_ENCRYPTION_KEY = "new-field-key-" + "n" * 40
+    settings.FIELD_ENCRYPTION_OLD_KEYS = ["old-field-key-" + "o" * 40]
+    assert s.qr_token(station) != printed
+    assert check_in(station, world.rider.user, "keyrot-0001", token=printed).already is False
+    settings.FIELD_ENCRYPTION_OLD_KEYS = []
+    refused(lambda: check_in(station, world.other_rider.user, "keyrot-0002", token=printed),
+            code="invalid_qr")  # fmt: skip
+
+
 def test_a_suspended_station_takes_no_check_ins(world, station, clock):
     s.station_update(station=station, actor=world.community_staff, status="suspended")
     station.refresh_from_db()

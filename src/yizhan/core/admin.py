@@ -79,11 +79,17 @@ class ReadOnlyInline(admin.TabularInline):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdmin):
+    """Read-only, like every admin here, and more: the log is append-only (the model and, on
+    PostgreSQL, a trigger refuse changes) and no action is offered. Console accounts see the
+    entries of their area and below; administrators search and export them on the console's
+    audit page (``oversight:audit``)."""
+
     list_display = ["created_at", "action", "actor", "target_type", "target_id", "area_code"]
     list_filter = ["action", "target_type"]
     search_fields = ["action", "target_id", "area_code"]
     date_hierarchy = "created_at"
     list_select_related = ["actor"]
+    actions = None
 
 
 # --- the working calendar ------------------------------------------------------------------------

@@ -13,8 +13,35 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or remove an audit entry."""
+
+
+class AuditQuerySet(models.QuerySet):
+    """Append-only: rows are inserted, never updated or deleted (docs/oversight.md).
+
+    The one update allowed is the one the database makes when an account is deleted
+    (``actor`` → NULL, ``on_delete=SET_NULL``): the entry stays, without pointing at a person.
+    PostgreSQL enforces the same rule with a trigger (core migration 0005).
+    """
+
+    def update(self, **kwargs):
+        if set(kwargs) <= {"actor", "actor_id"} and all(v is None for v in kwargs.values()):
+            return super().update(**kwargs)
+        raise AuditLogIsAppendOnly("audit entries are never changed")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("audit entries are never deleted")
+
+    delete.queryset_only = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditLogIsAppendOnly("audit entries are never changed")
+
+
 class AuditEntry(models.Model):
-    """One row per state change: who did what to which object, when, and why. Never edited."""
+    """One row per state change: who did what to which object, when, and why. Never edited:
+    ``save`` on an existing row and ``delete`` raise (``AuditLogIsAppendOnly``)."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -31,6 +58,8 @@ class AuditEntry(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
+    objects = AuditQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
@@ -39,6 +68,14 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit entries are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("audit entries are never deleted")
 
 
 class IdempotencyRecord(models.Model):

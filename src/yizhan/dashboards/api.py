@@ -450,6 +450,9 @@ def monthly_brief(
     area = _area(request, area_code)
     first = views.month_from(month)
     pdf = brief.brief_pdf(area=area, month=first)
+    views.log_export(
+        user=request.user, area=area, what="brief", format="pdf", month=f"{first:%Y-%m}"
+    )
     return exports.download(
         pdf, content_type="application/pdf", name=brief.filename(area.code, first)
     )

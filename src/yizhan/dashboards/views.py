@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
+from yizhan.core.audit import log_action
 from yizhan.core.errors import NotFound
 from yizhan.core.masking import mask_name
 from yizhan.core.pages import page
@@ -246,19 +247,28 @@ def export_xlsx(request: HttpRequest, area_code: str) -> HttpResponse:
     )
 
 
+def log_export(*, user: Any, area: Any, what: str, **data: Any) -> None:
+    """Every download is an export in the audit log (docs/oversight.md)."""
+    log_action(
+        actor=user, action="export", target=area, area_code=area.code, data={"what": what, **data}
+    )
+
+
 def workbook_for(*, user: Any, area: Any, period: Period) -> bytes:
-    """The .xlsx of one dashboard (the page and the API share it)."""
+    """The .xlsx of one dashboard (the page and the API share it); logged as an export."""
     data = selectors.dashboard(user=user, area=area, period=period)
     overdue = selectors.overdue_page(user=user, area=area, page=1, size=exports.MAX_OVERDUE_ROWS)
     points = selectors.map_points(user=user, area=area)[: exports.MAX_POINT_ROWS]
     tables = exports.dashboard_tables(
         data, overdue=overdue.rows, overdue_count=overdue.count, points=points
     )
-    return exports.workbook_bytes(
+    workbook = exports.workbook_bytes(
         tables,
         title=f"{data.area.full_name or data.area.name} {data.period.label}",
         subtitle=str(_("Dashboard")),
     )
+    log_export(user=user, area=area, what="dashboard", format="xlsx", period=period.key)
+    return workbook
 
 
 def month_from(value: Any) -> dt.date:
@@ -279,6 +289,7 @@ def brief_pdf(request: HttpRequest, area_code: str) -> HttpResponse:
     area = selectors.dashboard_area(user=request.user, code=area_code)
     month = month_from(request.GET.get("month"))
     pdf = brief.brief_pdf(area=area, month=month)
+    log_export(user=request.user, area=area, what="brief", format="pdf", month=f"{month:%Y-%m}")
     return exports.download(
         pdf, content_type="application/pdf", name=brief.filename(area.code, month)
     )
@@ -291,6 +302,7 @@ def stored_brief(request: HttpRequest, area_code: str, month: str) -> HttpRespon
     path = brief.stored_path(area.code, month)
     if path is None or not path.exists():
         raise NotFound(_("No brief is stored for this month."))
+    log_export(user=request.user, area=area, what="brief", format="pdf", month=month)
     response = FileResponse(path.open("rb"), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{path.name}"'
     return response

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.core.audit import log_action
-from yizhan.core.crypto import blind_index
+from yizhan.core.crypto import blind_index, blind_indexes
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden, Unauthenticated
 from yizhan.core.geo import check_point, parse_crs, to_wgs84
 from yizhan.core.idempotency import run_once
@@ -49,6 +49,7 @@ from yizhan.duties.models import Duty, GiftCode
 from yizhan.notifications.services import notify
 from yizhan.people.choices import ClaimStatus, RegistrationStatus
 from yizhan.people.models import Post, PostClaim, RiderProfile
+from yizhan.people.selectors import may_use_location
 from yizhan.points.services import points_earn
 
 MAX_HOURS = 12
@@ -195,6 +196,10 @@ def duty_log(
     place = _text(place, field="place", limit=200, required=True)
     note = _text(note, field="note", limit=500)
     lat, lng, system = _place(lat, lng, crs)
+    if lat is not None and not may_use_location(actor):
+        # A duty's point is where the rider was: kept only with their location consent
+        # (docs/privacy.md); the place in words is enough for staff.
+        lat, lng, system = None, None, ""
     processed = _photo(photo)
     payload = {
         "post": post.pk,
@@ -401,6 +406,11 @@ def _hash(community_code: str, digits: str) -> str:
     return blind_index(f"{community_code}:{digits}", purpose="duties.gift_code")
 
 
+def _hashes(community_code: str, digits: str) -> list[str]:
+    """The hash under the current key and any old key (codes issued before a key rotation)."""
+    return blind_indexes(f"{community_code}:{digits}", purpose="duties.gift_code")
+
+
 @transaction.atomic
 def gift_code_issue(*, community: Any, household: Any, actor: Any) -> tuple[GiftCode, str]:
     """Staff of a community make a one-time code for a household expecting a gift delivery.
@@ -423,7 +433,7 @@ def gift_code_issue(*, community: Any, household: Any, actor: Any) -> tuple[Gift
     for _attempt in range(20):
         digits = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         code_hash = _hash(community.code, digits)
-        if not open_codes.filter(code_hash=code_hash).exists():
+        if not open_codes.filter(code_hash__in=_hashes(community.code, digits)).exists():
             break
     else:  # pragma: no cover - a community with ~10^6 open codes
         raise Conflict(_("Too many open codes in this community."), code="too_many_codes")
@@ -479,7 +489,7 @@ def duty_confirm(*, duty_id: Any, code: Any, actor: Any = None) -> Duty:
     gift = (
         GiftCode.objects.select_for_update()
         .select_related("issued_by")
-        .filter(area_code=community, code_hash=_hash(community, digits))
+        .filter(area_code=community, code_hash__in=_hashes(community, digits))
         .order_by("-created_at")
         .first()
     )

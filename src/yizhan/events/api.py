@@ -523,7 +523,7 @@ def _rider(request, phone: str | None, rider_id: int | None) -> User:
                 field="phone",
             )
         user = User.objects.filter(
-            phone_index=crypto.blind_index(normal), role=Role.RIDER, is_active=True
+            phone_index__in=crypto.blind_indexes(normal), role=Role.RIDER, is_active=True
         ).first()
         if user is None:
             raise NotFound(_("No rider has this phone number."), field="phone")

@@ -549,7 +549,7 @@ def find_signup(*, event: Event, code: Any) -> Signup:
                 code="invalid_code",
                 field="code",
             )
-        user = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
+        user = User.objects.filter(phone_index__in=crypto.blind_indexes(phone)).first()
         found = Signup.objects.filter(event=event, user=user).first() if user else None
     if found is None:
         raise NotFound(

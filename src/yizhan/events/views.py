@@ -412,7 +412,7 @@ def receipt(request: HttpRequest, distribution_id: int) -> HttpResponse:
     phone = normalise_phone_or_none(form.cleaned_data["phone"])
     rider = (
         User.objects.filter(
-            phone_index=crypto.blind_index(phone), role=Role.RIDER, is_active=True
+            phone_index__in=crypto.blind_indexes(phone), role=Role.RIDER, is_active=True
         ).first()
         if phone
         else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -15,9 +17,10 @@ from yizhan.core.audit import history_for
 from yizhan.core.errors import ApplicationError, Forbidden, Unauthenticated
 from yizhan.core.pagination import YizhanPagination
 from yizhan.core.permissions import Action, get_for_user, require, require_role, restrict
-from yizhan.core.roles import CONSOLE_ROLES
+from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.core.schemas import ERRORS, LIMITED, OkOut
 from yizhan.people import security, selectors, services
+from yizhan.people.choices import ConsentKind, ConsentSource, UnmaskReason
 from yizhan.people.models import ApiToken, Post, PostClaim, RiderProfile, Team
 
 router = Router(tags=["people"])
@@ -72,6 +75,11 @@ class MeOut(Schema):
     area: AreaRef | None
     language: str
     is_rider: bool
+    consent_required: bool = Field(
+        False,
+        description="A rider who has not agreed to the privacy notice in effect (a new version, "
+        "or consent withdrawn): show GET /me/consents and ask them to agree",
+    )
 
 
 class LanguageIn(Schema):
@@ -89,7 +97,12 @@ class RegisterIn(Schema):
     work_lat: float = Field(..., description="Usual work area, WGS-84 latitude")
     work_lng: float = Field(..., description="Usual work area, WGS-84 longitude")
     work_address: str = Field("", max_length=200)
-    consent: bool = Field(False, description="The rider agreed to the privacy notice")
+    consent: bool = Field(
+        False, description="The rider agreed to the privacy notice in effect (GET /me/consents)"
+    )
+    location_consent: bool = Field(
+        False, description="Separate and optional: the rider agrees that their location is used"
+    )
 
 
 class PostRef(Schema):
@@ -126,6 +139,46 @@ class RiderOut(Schema):
         if held is None:
             held = obj.claims.filter(status="approved").select_related("post")
         return [c.post for c in held]
+
+
+class UnmaskIn(Schema):
+    reason: str = Field(..., description=f"One of: {', '.join(UnmaskReason.values)}")
+    note: str = Field(..., max_length=200, description="Why, in a few words (logged)")
+
+
+class PhoneOut(Schema):
+    rider_id: int
+    phone: str
+
+
+class NoticeOut(Schema):
+    version: str
+    effective: date
+    url: str = Field(..., description="The notice as a page (Simplified Chinese or English)")
+    changes: str = Field(..., description="What changed from the version before")
+
+
+class ConsentStatusOut(Schema):
+    notice: NoticeOut
+    privacy: str = Field(..., description="current, outdated, withdrawn or none")
+    privacy_version: str | None
+    privacy_given_at: datetime | None
+    location: bool = Field(..., description="Whether the location consent is in force")
+    location_given_at: datetime | None
+    needs_consent: bool = Field(..., description="Ask the rider to agree to the notice in effect")
+
+
+class ConsentIn(Schema):
+    kind: str = Field(..., description=f"One of: {', '.join(ConsentKind.values)}")
+
+
+class ConsentOut(Schema):
+    id: int
+    kind: str
+    notice_version: str
+    given_at: datetime
+    withdrawn_at: datetime | None
+    source: str
 
 
 class RejectIn(Schema):
@@ -298,7 +351,9 @@ def token_delete(request, token_id: int):
 
 
 def _me(user) -> dict:
+    is_rider = user.role == Role.RIDER
     return {
+        "consent_required": is_rider and selectors.consent_status(user).needs_consent,
         "id": user.pk,
         "name": user.name,
         "role": user.role,
@@ -318,6 +373,77 @@ def me(request):
 def me_language(request, payload: LanguageIn):
     services.user_set_language(user=request.user, language=payload.language)
     return _me(request.user)
+
+
+# --- consent (隐私与授权) -----------------------------------------------------------------------
+
+
+def _consent_out(request, user) -> dict:
+    status = selectors.consent_status(user)
+    notice = status.notice
+    return {
+        "notice": {
+            "version": notice.version,
+            "effective": notice.effective,
+            "url": request.build_absolute_uri(
+                f"{reverse('people:privacy')}?version={notice.version}"
+            ),
+            "changes": str(notice.changes),
+        },
+        "privacy": status.privacy,
+        "privacy_version": status.privacy_version,
+        "privacy_given_at": status.privacy_given_at,
+        "location": status.location,
+        "location_given_at": status.location_given_at,
+        "needs_consent": status.needs_consent,
+    }
+
+
+@router.get(
+    "/me/consents",
+    response={200: ConsentStatusOut, **ERRORS},
+    summary="The privacy notice in effect and my consents (riders)",
+)
+def consent_get(request):
+    require_role(request.user, Role.RIDER)
+    return _consent_out(request, request.user)
+
+
+@router.get(
+    "/me/consents/history",
+    response={200: list[ConsentOut], **ERRORS},
+    summary="Every consent I gave or withdrew, newest first (riders)",
+)
+@paginate(YizhanPagination)
+def consent_history(request):
+    require_role(request.user, Role.RIDER)
+    return selectors.consents_of(request.user)
+
+
+@router.post(
+    "/me/consents",
+    response={200: ConsentStatusOut, **ERRORS},
+    summary="Agree to the privacy notice in effect, or to the use of my location (riders)",
+)
+def consent_give(request, payload: ConsentIn):
+    require_role(request.user, Role.RIDER)
+    services.consent_give(
+        user=request.user, actor=request.user, kind=payload.kind, source=ConsentSource.API
+    )
+    return _consent_out(request, request.user)
+
+
+@router.post(
+    "/me/consents/withdraw",
+    response={200: ConsentStatusOut, **ERRORS},
+    summary="Withdraw my consent to the notice (ends the location consent too) or to location",
+)
+def consent_withdraw(request, payload: ConsentIn):
+    require_role(request.user, Role.RIDER)
+    services.consent_withdraw(
+        user=request.user, actor=request.user, kind=payload.kind, source=ConsentSource.API
+    )
+    return _consent_out(request, request.user)
 
 
 # --- registration ------------------------------------------------------------------------------
@@ -344,6 +470,8 @@ def rider_register(request, payload: RegisterIn):
         work_lng=payload.work_lng,
         work_address=payload.work_address,
         consent=payload.consent,
+        location_consent=payload.location_consent,
+        consent_source=ConsentSource.API,
     )
     request.user = rider.user  # the new rider may see their own full phone in the answer
     return Status(201, rider)
@@ -419,6 +547,21 @@ def rider_verify(request, rider_id: int):
 def rider_reject(request, rider_id: int, payload: RejectIn):
     rider = _rider(request, rider_id, Action.OPERATE)
     return services.rider_reject(rider=rider, actor=request.user, reason=payload.reason)
+
+
+@router.post(
+    "/riders/{rider_id}/phone",
+    response={200: PhoneOut, **LIMITED},
+    summary="Show a rider's full phone number, for a reason (logged as an unmasking)",
+)
+def rider_phone(request, rider_id: int, payload: UnmaskIn):
+    rider = _rider(request, rider_id)
+    phone = services.rider_phone_unmask(
+        rider=rider, actor=request.user, reason=payload.reason, note=payload.note
+    )
+    answer = JsonResponse({"rider_id": rider.pk, "phone": phone})
+    answer["Cache-Control"] = "no-store"  # no proxy or browser cache keeps the number
+    return answer
 
 
 @router.post(

@@ -38,6 +38,8 @@ class PeopleConfig(AppConfig):
             role_actions={},
         )
         register(m.TwoFactorDevice, own_only)
+        # Consents: the account's own; staff read them only through a rider they may see.
+        register(m.Consent, own_only)
         register(m.RecoveryCode, own_only)
         register(
             m.ApiToken,

@@ -14,7 +14,7 @@ class PhoneOrUsernameBackend(ModelBackend):
         phone = normalise_phone_or_none(username)
         user = None
         if phone:
-            user = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
+            user = User.objects.filter(phone_index__in=crypto.blind_indexes(phone)).first()
         if user is None:
             user = User.objects.filter(username=username).first()
         if user is None:

@@ -61,3 +61,28 @@ ACTIVE_CLAIM_STATUSES = (ClaimStatus.PENDING, ClaimStatus.APPROVED)
 class MemberRole(models.TextChoices):
     MEMBER = "member", _("Member")
     LEADER = "leader", _("Leader")
+
+
+class ConsentKind(models.TextChoices):
+    #: The privacy notice as a whole: needed to register and take part.
+    PRIVACY = "privacy", _("Privacy notice")
+    #: Separate, optional: the rider's own position (PIPL treats location as sensitive).
+    LOCATION = "location", _("Use of my location")
+
+
+class ConsentSource(models.TextChoices):
+    REGISTRATION = "registration", _("Registration")
+    PAGE = "page", _("Privacy page")
+    API = "api", _("App (API)")
+    #: Rows made by the migration for riders who agreed to notice version 1 at registration.
+    MIGRATION = "migration", _("Recorded at registration (version 1)")
+
+
+class UnmaskReason(models.TextChoices):
+    """Why a staff member asks to see a rider's full phone number (kept in the audit log)."""
+
+    VERIFY = "verify", _("Check a registration")
+    CONTACT = "contact", _("Contact the rider about a post, team or event")
+    CASE = "case", _("Follow up a report, wish or appeal")
+    URGENT = "urgent", _("Urgent: safety or an elderly person or child")
+    OTHER = "other", _("Other")

@@ -19,7 +19,15 @@ from django.utils.translation import pgettext_lazy
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.core.errors import ApplicationError
-from yizhan.people.choices import Occupation, Platform, PostKind, RegistrationStatus, Vehicle
+from yizhan.people.choices import (
+    ConsentKind,
+    Occupation,
+    Platform,
+    PostKind,
+    RegistrationStatus,
+    UnmaskReason,
+    Vehicle,
+)
 from yizhan.people.models import RiderProfile
 
 
@@ -101,7 +109,10 @@ class RegisterForm(forms.Form):
     phone = forms.CharField(
         label=_("Mobile number"),
         max_length=20,
-        help_text=_("You log in with this number. Only you and your community's staff see it."),
+        help_text=_(
+            "You log in with this number. Staff see it masked; each time they need the full "
+            "number, it is logged with a reason."
+        ),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     password = forms.CharField(
@@ -142,6 +153,14 @@ class RegisterForm(forms.Form):
     consent = forms.BooleanField(
         label=_("I have read and agree to the privacy notice."),
         error_messages={"required": _("Please read and agree to the privacy notice to register.")},
+    )
+    location_consent = forms.BooleanField(
+        label=_("I also agree that Yizhan uses my location (optional)."),
+        help_text=_(
+            "Separate from the notice: the location where your photos were taken and your duty "
+            "points are kept only with this consent. You can withdraw it at any time."
+        ),
+        required=False,
     )
 
     def __init__(self, *args: Any, communities, **kwargs: Any) -> None:
@@ -269,3 +288,20 @@ class LeaderForm(forms.Form):
     def __init__(self, *args: Any, riders, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rider"].queryset = riders
+
+
+class UnmaskForm(forms.Form):
+    """Why a staff member needs a rider's full phone number (both parts are logged)."""
+
+    reason = forms.ChoiceField(
+        label=_("Why do you need the full number?"), choices=UnmaskReason.choices
+    )
+    note = forms.CharField(
+        label=_("In a few words"),
+        max_length=200,
+        help_text=_("For example: calling about the post they claimed. This is logged."),
+    )
+
+
+class ConsentForm(forms.Form):
+    kind = forms.ChoiceField(choices=ConsentKind.choices, widget=forms.HiddenInput)

@@ -1,4 +1,4 @@
-"""Accounts, roles, rider profiles, posts (岗位), teams (服务队) and API tokens."""
+"""Accounts, roles, rider profiles, posts (岗位), teams (服务队), API tokens and consents."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from yizhan.core.models import TimeStampedModel
 from yizhan.core.roles import CONSOLE_ROLES, SCOPED_ROLES, Role
 from yizhan.people.choices import (
     ClaimStatus,
+    ConsentKind,
+    ConsentSource,
     MemberRole,
     Occupation,
     Platform,
@@ -434,3 +436,44 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} recovery code"
+
+
+class Consent(models.Model):
+    """One agreement to the privacy notice (or to the use of location) under one version.
+
+    Giving consent adds a row; withdrawing sets ``withdrawn_at`` on the open rows of that kind;
+    agreeing to a new version of the notice adds a row for it (the old one stays, as evidence
+    of what was agreed when). A consent is in force while ``withdrawn_at`` is empty.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="consents",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ConsentKind.choices)
+    notice_version = models.CharField(_("notice version"), max_length=16)
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=ConsentSource.choices)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-given_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind"], name="consent_user_kind_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "notice_version"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="consent_one_open_per_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()} v{self.notice_version}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None

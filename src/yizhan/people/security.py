@@ -60,7 +60,7 @@ def _account_for(username: str) -> User | None:
     phone = normalise_phone_or_none(username)
     user = None
     if phone:
-        user = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
+        user = User.objects.filter(phone_index__in=crypto.blind_indexes(phone)).first()
     if user is None:
         user = User.objects.filter(username=username).first()
     return user

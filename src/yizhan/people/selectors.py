@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from yizhan.core import crypto
 from yizhan.core.errors import NotFound
-from yizhan.core.permissions import Action, may_see_personal, restrict
+from yizhan.core.models import AuditEntry
+from yizhan.core.permissions import Action, can, is_console_user, restrict
 from yizhan.core.roles import CONSOLE_ROLES
-from yizhan.people.choices import ACTIVE_CLAIM_STATUSES, ClaimStatus, RegistrationStatus
-from yizhan.people.models import Post, PostClaim, RiderProfile, Team, TeamMembership, User
+from yizhan.people.choices import (
+    ACTIVE_CLAIM_STATUSES,
+    ClaimStatus,
+    ConsentKind,
+    RegistrationStatus,
+)
+from yizhan.people.models import (
+    Consent,
+    Post,
+    PostClaim,
+    RiderProfile,
+    Team,
+    TeamMembership,
+    User,
+)
+from yizhan.people.notice import Notice, current_notice
 from yizhan.people.validation import normalise_phone_or_none
 
 
@@ -83,7 +99,7 @@ def riders_for_user(
     if q:
         phone = normalise_phone_or_none(q)
         if phone:
-            qs = qs.filter(user__phone_index=crypto.blind_index(phone))
+            qs = qs.filter(user__phone_index__in=crypto.blind_indexes(phone))
         elif q.isdigit() and len(q) == 4:
             qs = qs.filter(user__phone_masked__endswith=q)
         else:
@@ -104,10 +120,99 @@ def pending_registrations(user: Any) -> QuerySet[RiderProfile]:
 
 
 def phone_for(viewer: Any, rider: RiderProfile) -> str:
-    """The full phone for the rider and their community's staff; the mask for everyone else."""
-    if may_see_personal(viewer, owner_id=rider.user_id, community_code=rider.community.code):
+    """The full phone for the rider themself; the mask for everyone else.
+
+    Staff who need the full number ask for it with a reason (``services.rider_phone_unmask``),
+    which is logged; no page or list shows it otherwise.
+    """
+    if getattr(viewer, "is_authenticated", False) and viewer.pk == rider.user_id:
         return rider.user.phone
     return rider.user.phone_masked
+
+
+def may_unmask(viewer: Any, rider: RiderProfile) -> bool:
+    """Whether ``viewer`` may ask for ``rider``'s full number (staff who may act on the rider)."""
+    return is_console_user(viewer) and can(viewer, Action.OPERATE, rider)
+
+
+def unmaskings_of(rider: RiderProfile) -> QuerySet[AuditEntry]:
+    """When staff looked at the rider's full number, and why (newest first)."""
+    return AuditEntry.objects.filter(
+        action="unmask", target_type=RiderProfile._meta.label_lower, target_id=str(rider.pk)
+    ).order_by("-created_at", "-id")
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """Where an account stands with the privacy notice and the use of location.
+
+    ``privacy``: ``current`` (agreed to the version in effect), ``outdated`` (agreed to an
+    earlier version only), ``withdrawn`` (agreed once, withdrawn since) or ``none``.
+    """
+
+    notice: Notice
+    privacy: str
+    privacy_version: str | None
+    privacy_given_at: Any
+    location: bool
+    location_given_at: Any
+
+    @property
+    def needs_consent(self) -> bool:
+        return self.privacy != "current"
+
+
+def consent_status(user: Any) -> ConsentStatus:
+    notice = current_notice()
+    rows = (
+        list(Consent.objects.filter(user_id=getattr(user, "pk", None)).order_by("-given_at", "-id"))
+        if getattr(user, "is_authenticated", False)
+        else []
+    )
+    privacy = [c for c in rows if c.kind == ConsentKind.PRIVACY]
+    open_privacy = [c for c in privacy if c.withdrawn_at is None]
+    current = next((c for c in open_privacy if c.notice_version == notice.version), None)
+    if current is not None:
+        state, shown = "current", current
+    elif open_privacy:
+        state, shown = "outdated", open_privacy[0]
+    elif privacy:
+        state, shown = "withdrawn", None
+    else:
+        state, shown = "none", None
+    location = next(
+        (c for c in rows if c.kind == ConsentKind.LOCATION and c.withdrawn_at is None), None
+    )
+    return ConsentStatus(
+        notice=notice,
+        privacy=state,
+        privacy_version=shown.notice_version if shown else None,
+        privacy_given_at=shown.given_at if shown else None,
+        location=location is not None,
+        location_given_at=location.given_at if location else None,
+    )
+
+
+def consents_of(user: Any) -> QuerySet[Consent]:
+    """The account's consent history, newest first."""
+    return restrict(Consent.objects.all(), user).order_by("-given_at", "-id")
+
+
+def may_use_location(user: Any) -> bool:
+    """Whether the server may store this account's own position (with a report photo's GPS, a
+    duty's point, a check-in): the location consent is in force. One indexed query.
+
+    This is the rider's track, not a hazard's place: a report's location is where the hazard
+    is and is kept either way.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Consent.objects.filter(
+        user_id=user.pk, kind=ConsentKind.LOCATION, withdrawn_at__isnull=True
+    ).exists()
 
 
 def posts_for_rider(rider: RiderProfile) -> list[tuple[Post, PostClaim | None]]:

@@ -22,22 +22,26 @@ from django.utils.translation import gettext as _
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.areas.selectors import nearest_grid
-from yizhan.core import crypto
+from yizhan.core import crypto, ratelimit
 from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden, Unauthenticated
 from yizhan.core.permissions import Action, is_authenticated, require
 from yizhan.core.roles import CONSOLE_ROLES, SCOPED_ROLES, Role
 from yizhan.people.choices import (
     ClaimStatus,
+    ConsentKind,
+    ConsentSource,
     MemberRole,
     Occupation,
     Platform,
     PostKind,
     RegistrationStatus,
+    UnmaskReason,
     Vehicle,
 )
 from yizhan.people.models import (
     ApiToken,
+    Consent,
     Department,
     Post,
     PostClaim,
@@ -47,6 +51,7 @@ from yizhan.people.models import (
     TokenScope,
     User,
 )
+from yizhan.people.notice import current_notice
 from yizhan.people.validation import check_point, normalise_phone
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -95,7 +100,7 @@ def _check_community(community: Any) -> Area:
 
 
 def _phone_taken(phone: str, *, exclude: User | None = None) -> bool:
-    qs = User.objects.filter(phone_index=crypto.blind_index(phone))
+    qs = User.objects.filter(phone_index__in=crypto.blind_indexes(phone))
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     return qs.exists()
@@ -209,8 +214,13 @@ def rider_register(
     work_lng: Any,
     work_address: str = "",
     consent: bool = False,
+    location_consent: bool = False,
+    consent_source: str = ConsentSource.REGISTRATION,
 ) -> RiderProfile:
     """A rider registers with a community; the community's staff then verify or reject.
+
+    ``consent`` (to the current privacy notice) is required and recorded as a :class:`Consent`
+    with the notice's version; ``location_consent`` is separate and optional.
 
     ``password`` may be None when the rider is registered on the rider's behalf from a paper
     form; they set a password later. Until then the account has an unusable password, so nobody
@@ -249,6 +259,7 @@ def rider_register(
             user.save()
     except IntegrityError:  # a concurrent registration with the same phone won the race
         raise _phone_conflict() from None
+    now = timezone.now()
     rider = RiderProfile.objects.create(
         user=user,
         platform=platform,
@@ -259,13 +270,31 @@ def rider_register(
         work_address=(work_address or "").strip()[:200],
         community=community,
         area_code=community.code,
-        consent_at=timezone.now(),
+        consent_at=now,
     )
+    version = current_notice().version
+    source = consent_source if consent_source in ConsentSource.values else ConsentSource.API
+    Consent.objects.create(
+        user=user, kind=ConsentKind.PRIVACY, notice_version=version, given_at=now, source=source
+    )
+    if location_consent:
+        Consent.objects.create(
+            user=user,
+            kind=ConsentKind.LOCATION,
+            notice_version=version,
+            given_at=now,
+            source=source,
+        )
     log_action(
         actor=user,
         action="rider.registered",
         target=rider,
-        data={"community": community.code, "platform": platform},
+        data={
+            "community": community.code,
+            "platform": platform,
+            "notice": version,
+            "location_consent": bool(location_consent),
+        },
     )
     return rider
 
@@ -667,3 +696,142 @@ def staff_set_on_duty(*, user: Any, on_duty: bool) -> Any:
         user.on_duty = on_duty
         log_action(actor=user, action="staff.on_duty" if on_duty else "staff.off_duty", target=user)
     return user
+
+
+# --- consent (PIPL) ------------------------------------------------------------------------------
+
+
+def _consent_owner(user: Any, actor: Any) -> User:
+    if not is_authenticated(actor):
+        raise Unauthenticated(_("Please log in first."))
+    if actor.pk != user.pk:
+        raise Forbidden(_("Only the account holder can give or withdraw their consent."))
+    return User.objects.select_for_update().get(pk=user.pk)  # one change at a time per account
+
+
+@transaction.atomic
+def consent_give(*, user: Any, actor: Any, kind: str, source: str = ConsentSource.PAGE) -> Consent:
+    """Agree to the current privacy notice, or to the use of location (which needs the first).
+
+    Giving again what is already in force changes nothing and returns the row in force.
+    """
+    _check_choice(kind, ConsentKind, "kind", _("consent"))
+    _consent_owner(user, actor)
+    version = current_notice().version
+    open_rows = Consent.objects.filter(user=user, withdrawn_at__isnull=True)
+    if (
+        kind == ConsentKind.LOCATION
+        and not open_rows.filter(kind=ConsentKind.PRIVACY, notice_version=version).exists()
+    ):
+        raise Conflict(
+            _("Please agree to the current privacy notice first."),
+            code="privacy_consent_required",
+            field="kind",
+        )
+    if kind == ConsentKind.LOCATION:
+        # One location consent in force, whatever version it was given under.
+        existing = open_rows.filter(kind=kind).first()
+    else:
+        existing = open_rows.filter(kind=kind, notice_version=version).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    consent = Consent.objects.create(
+        user=user,
+        kind=kind,
+        notice_version=version,
+        given_at=now,
+        source=source if source in ConsentSource.values else ConsentSource.PAGE,
+    )
+    if kind == ConsentKind.PRIVACY:
+        # consent_at: when the privacy consent in force was given.
+        RiderProfile.objects.filter(user=user).update(consent_at=now)
+    log_action(
+        actor=actor,
+        action="consent.given",
+        target=user,
+        area_code=user.area_code,
+        data={"kind": kind, "version": version, "source": consent.source, "consent": consent.pk},
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, user: Any, actor: Any, kind: str, source: str = ConsentSource.PAGE
+) -> list[str]:
+    """Withdraw consent of one kind (every version in force). Withdrawing the privacy consent
+    withdraws the location consent too (it rests on it). Returns the kinds withdrawn; nothing
+    in force is not an error (a repeated tap changes nothing)."""
+    _check_choice(kind, ConsentKind, "kind", _("consent"))
+    _consent_owner(user, actor)
+    kinds = [ConsentKind.PRIVACY, ConsentKind.LOCATION] if kind == ConsentKind.PRIVACY else [kind]
+    now = timezone.now()
+    withdrawn: list[str] = []
+    for each in kinds:
+        rows = Consent.objects.filter(user=user, kind=each, withdrawn_at__isnull=True)
+        versions = sorted(rows.values_list("notice_version", flat=True))
+        if rows.update(withdrawn_at=now):
+            withdrawn.append(str(each))
+            log_action(
+                actor=actor,
+                action="consent.withdrawn",
+                target=user,
+                area_code=user.area_code,
+                data={"kind": str(each), "versions": versions, "source": source},
+            )
+    return withdrawn
+
+
+# --- unmasking a phone number ---------------------------------------------------------------------
+
+
+def _check_unmask_reason(reason: Any, note: Any) -> tuple[str, str]:
+    reason = reason if isinstance(reason, str) else ""
+    if reason not in UnmaskReason.values:
+        raise ApplicationError(
+            _("Please choose why you need the full number."), code="reason_required", field="reason"
+        )
+    note = (note if isinstance(note, str) else "").strip()
+    if not note:
+        raise ApplicationError(
+            _("Please say in a few words why you need the full number."),
+            code="note_required",
+            field="note",
+        )
+    if len(note) > 200:
+        raise ApplicationError(
+            _("The explanation is too long (at most %(n)s characters).") % {"n": 200},
+            code="too_long",
+            field="note",
+        )
+    return reason, note
+
+
+@transaction.atomic
+def rider_phone_unmask(*, rider: RiderProfile, actor: Any, reason: Any, note: Any) -> str:
+    """A rider's full phone number for staff who may act on the rider (their area's staff and
+    the admins above), with a reason, written to the audit log as ``unmask`` (who: the actor,
+    whose: the rider, when: the entry's time, why: reason and note).
+
+    The rider asking for their own number gets it with no reason and no log entry: that is not
+    an unmasking.
+    """
+    if is_authenticated(actor) and actor.pk == rider.user_id:
+        return rider.user.phone
+    require(actor, Action.OPERATE, rider)
+    reason, note = _check_unmask_reason(reason, note)
+    ratelimit.hit("unmask", f"user:{actor.pk}")
+    phone = rider.user.phone
+    if not phone:
+        raise Conflict(
+            _("This number cannot be read (no number, or it was stored with a key no longer set)."),
+            code="phone_unavailable",
+        )
+    log_action(
+        actor=actor,
+        action="unmask",
+        target=rider,
+        data={"field": "phone", "reason": reason, "note": note, "user": rider.user_id},
+    )
+    return phone

@@ -23,6 +23,9 @@ urlpatterns = [
     path("rider/posts/<int:post_id>/claim/", views.rider_claim, name="rider_claim"),
     path("rider/claims/<int:claim_id>/withdraw/", views.rider_withdraw, name="rider_withdraw"),
     path("rider/teams/", views.rider_teams, name="rider_teams"),
+    path("rider/privacy/", views.rider_privacy, name="rider_privacy"),
+    path("rider/privacy/consent/", views.rider_consent, name="rider_consent"),
+    path("rider/privacy/withdraw/", views.rider_consent_withdraw, name="rider_consent_withdraw"),
     # The staff console.
     path("console/", views.console, name="console"),
     path("console/registrations/", views.registrations, name="registrations"),
@@ -31,6 +34,7 @@ urlpatterns = [
     path("console/riders/<int:rider_id>/verify/", views.rider_verify, name="rider_verify"),
     path("console/riders/<int:rider_id>/reject/", views.rider_reject, name="rider_reject"),
     path("console/riders/<int:rider_id>/move/", views.rider_move, name="rider_move"),
+    path("console/riders/<int:rider_id>/phone/", views.rider_phone, name="rider_phone"),
     path("console/accounts/<int:user_id>/unlock/", views.account_unlock, name="account_unlock"),
     path("console/claims/", views.claims, name="claims"),
     path("console/claims/<int:claim_id>/approve/", views.claim_approve, name="claim_approve"),

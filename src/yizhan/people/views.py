@@ -31,8 +31,9 @@ from yizhan.core.pagination import page_of
 from yizhan.core.permissions import Action, can, get_for_user, is_authenticated, is_console_user
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.people import forms, security, selectors, services
-from yizhan.people.choices import ClaimStatus
+from yizhan.people.choices import ClaimStatus, ConsentKind, ConsentSource
 from yizhan.people.models import Post, PostClaim, RiderProfile, Team, TwoFactorDevice, User
+from yizhan.people.notice import current_notice, notice_for, notices
 
 CONSOLE = tuple(CONSOLE_ROLES)
 
@@ -102,7 +103,11 @@ def language(request: HttpRequest) -> HttpResponse:
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/privacy.html")
+    """The privacy notice in effect (or an earlier version: ``?version=1``), for anyone."""
+    current = current_notice()
+    shown = notice_for(request.GET.get("version")) or current
+    context = {"notice": shown, "current": current, "versions": notices()}
+    return render(request, "people/privacy.html", context)
 
 
 # --- registration and the rider's own pages ----------------------------------------------------
@@ -148,6 +153,7 @@ def rider_home(request: HttpRequest) -> HttpResponse:
             status__in=[ClaimStatus.PENDING, ClaimStatus.APPROVED]
         ),
         "teams": selectors.teams_of_rider(rider),
+        "consent": selectors.consent_status(request.user),
         "resubmit_form": forms.ResubmitForm(communities=communities()),
         # What is next for the rider: one card per app, registered with ``core.home``.
         "cards": cards_for(request.user),
@@ -225,6 +231,61 @@ def rider_teams(request: HttpRequest) -> HttpResponse:
         "people/rider_teams.html",
         {"rider": rider, "teams": selectors.teams_of_rider(rider)},
     )
+
+
+# --- privacy and consent (隐私与授权) -------------------------------------------------------------
+
+
+@page(Role.RIDER)
+def rider_privacy(request: HttpRequest) -> HttpResponse:
+    """The notice in effect, the rider's consents, and buttons to give or withdraw them."""
+    status = selectors.consent_status(request.user)
+    context = {
+        "consent": status,
+        "notice": status.notice,
+        "history": selectors.consents_of(request.user)[:50],
+        "unmaskings": _unmaskings(request.user),
+    }
+    return render(request, "people/rider_privacy.html", context)
+
+
+def _unmaskings(user) -> list:
+    rider = RiderProfile.objects.filter(user=user).first()
+    return list(selectors.unmaskings_of(rider)[:20]) if rider else []
+
+
+@page(Role.RIDER)
+@require_POST
+def rider_consent(request: HttpRequest) -> HttpResponse:
+    form = forms.ConsentForm(request.POST)
+    kind = form.cleaned_data["kind"] if form.is_valid() else request.POST.get("kind", "")
+    refused = run_action(
+        request,
+        lambda: services.consent_give(
+            user=request.user, actor=request.user, kind=kind, source=ConsentSource.PAGE
+        ),
+        success=_("Thank you: your consent is recorded.")
+        if kind == ConsentKind.PRIVACY
+        else _("Yizhan may now use your location as the notice says."),
+    )
+    return refused or redirect("people:rider_privacy")
+
+
+@page(Role.RIDER)
+@require_POST
+def rider_consent_withdraw(request: HttpRequest) -> HttpResponse:
+    form = forms.ConsentForm(request.POST)
+    kind = form.cleaned_data["kind"] if form.is_valid() else request.POST.get("kind", "")
+    refused = run_action(
+        request,
+        lambda: services.consent_withdraw(
+            user=request.user, actor=request.user, kind=kind, source=ConsentSource.PAGE
+        ),
+        success=_("Your consent is withdrawn. To have your data removed, delete your account.")
+        if kind == ConsentKind.PRIVACY
+        else _("Yizhan no longer keeps your location."),
+    )
+    return refused or redirect("people:rider_privacy")
 
 
 # --- the staff console -------------------------------------------------------------------------
@@ -318,6 +379,9 @@ def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
     context = {
         "rider": rider,
         "phone": selectors.phone_for(request.user, rider),
+        "may_unmask": selectors.may_unmask(request.user, rider),
+        "unmask_form": forms.UnmaskForm(),
+        "consent": selectors.consent_status(rider.user),
         "claims": selectors.claims_of_rider(rider),
         "teams": selectors.teams_of_rider(rider),
         "history": history_for(rider)[:50],
@@ -327,6 +391,34 @@ def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
         "locked": security.is_locked(rider.user),
     }
     return render(request, "people/console/rider_detail.html", context)
+
+
+@page(*CONSOLE)
+@require_POST
+def rider_phone(request: HttpRequest, rider_id: int) -> HttpResponse:
+    """Show a rider's full number to staff who may act on the rider, for a logged reason.
+
+    Answers the htmx form with the number in place of the mask; a plain form gets a small page.
+    Never cached.
+    """
+    rider = _rider_for(request, rider_id, Action.OPERATE)
+    form = forms.UnmaskForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    try:
+        phone = services.rider_phone_unmask(
+            rider=rider,
+            actor=request.user,
+            reason=data.get("reason") or request.POST.get("reason"),
+            note=data.get("note") or request.POST.get("note"),
+        )
+    except ApplicationError as exc:
+        return error_page(request, exc)
+    template = (
+        "people/console/_phone_shown.html" if is_htmx(request) else "people/console/phone.html"
+    )
+    response = render(request, template, {"rider": rider, "phone": phone})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @page(*CONSOLE)

@@ -85,6 +85,7 @@ class ManualAwardAdmin(ScopedAdmin):
         "amount",
         "reason",
         "status",
+        "flags",
         "requested_by",
         "decided_by",
         "decided_at",

@@ -36,6 +36,16 @@ class AwardStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting a second approval")
     APPROVED = "approved", _("Approved and paid")
     REJECTED = "rejected", _("Turned down")
+    HELD = "held", _("Held for review")  # flagged as suspicious: waits in the review queue
+
+
+class AwardFlag(models.TextChoices):
+    """Why a manual award waits for a person before it pays (``points.services.award_flags``)."""
+
+    REPEAT = "award_repeat", _("The same staff member awarded this person repeatedly")
+    LARGE = "award_large", _("An unusually large award")
+    NEW_MEMBER = "award_new_member", _("The person registered only recently")
+    BURST = "award_burst", _("Many awards by one staff member in a short time")
 
 
 class SeasonKind(models.TextChoices):

@@ -135,6 +135,33 @@ class SettingsForm(forms.Form):
         label=_("Expiry month"), coerce=int, choices=[(m, str(m)) for m in range(1, 13)]
     )
     expiry_day = forms.IntegerField(label=_("Expiry day"))
+    # The review rules for manual awards (docs/oversight.md): 0 turns a rule off; left empty,
+    # a rule stays as it is.
+    review_repeat_count = forms.IntegerField(
+        label=_("Hold repeat awards from the n-th"),
+        required=False,
+        min_value=0,
+        help_text=_("The n-th award by one staff member to one person within the window (0: off)."),
+    )
+    review_window_hours = forms.IntegerField(
+        label=_("Repeat window (hours)"), required=False, min_value=1
+    )
+    review_large_amount = forms.IntegerField(
+        label=_("Hold awards of at least (points)"), required=False, min_value=0
+    )
+    review_new_member_days = forms.IntegerField(
+        label=_("Hold awards to people registered less than (days)"),
+        required=False,
+        min_value=0,
+    )
+    review_burst_count = forms.IntegerField(
+        label=_("Hold the n-th award by one staff member in a burst"),
+        required=False,
+        min_value=0,
+    )
+    review_burst_minutes = forms.IntegerField(
+        label=_("Burst window (minutes)"), required=False, min_value=1
+    )
 
     def __init__(self, *args: Any, streets, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -201,6 +201,18 @@ class PointsSettings(models.Model):
     expiry_enabled = models.BooleanField(_("points expire"), default=False)
     expiry_month = models.PositiveSmallIntegerField(_("expiry month"), default=12)
     expiry_day = models.PositiveSmallIntegerField(_("expiry day"), default=31)
+    # Review rules for manual awards (docs/oversight.md). A flagged award is held: it pays
+    # nothing until a person releases it in the review queue. 0 switches a rule off.
+    review_window_hours = models.PositiveIntegerField(_("repeat window (hours)"), default=24)
+    review_repeat_count = models.PositiveIntegerField(
+        _("repeat awards to one person in the window"), default=0
+    )
+    review_large_amount = models.PositiveIntegerField(_("large award from"), default=0)
+    review_new_member_days = models.PositiveIntegerField(_("new member for (days)"), default=0)
+    review_burst_count = models.PositiveIntegerField(
+        _("awards by one person in a burst"), default=0
+    )
+    review_burst_minutes = models.PositiveIntegerField(_("burst window (minutes)"), default=60)
 
     class Meta:
         verbose_name = _("points settings")
@@ -319,6 +331,9 @@ class ManualAward(models.Model):
         related_name="+",
     )
     decision_note = models.CharField(_("note"), max_length=200, blank=True)
+    #: Why it is held for review (``AwardFlag`` codes), with the figures that tripped each rule.
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    flag_detail = models.JSONField(_("flag details"), default=dict, blank=True)
     earning = models.OneToOneField(
         EarningRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -333,12 +348,20 @@ class ManualAward(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="points_manual_amount_positive")
         ]
+        indexes = [
+            models.Index(fields=["requested_by", "created_at"], name="points_award_by_idx"),
+            models.Index(fields=["status", "area_code"], name="points_award_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member}: {self.amount} · {self.reason}"
 
     def can_decide(self) -> bool:
         return self.status == AwardStatus.PENDING
+
+    def can_review(self) -> bool:
+        """Held by a review rule: a person releases (pays) or rejects it."""
+        return self.status == AwardStatus.HELD
 
 
 class SeasonScore(models.Model):

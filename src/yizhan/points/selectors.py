@@ -103,7 +103,7 @@ def postings_for_user(
     if q:
         phone = normalise_phone_or_none(q)
         if phone:
-            qs = qs.filter(member__owner__phone_index=crypto.blind_index(phone))
+            qs = qs.filter(member__owner__phone_index__in=crypto.blind_indexes(phone))
         else:
             qs = qs.filter(Q(member__owner__name__icontains=q) | Q(reason__icontains=q))
     return qs.order_by("-created_at", "-id")

@@ -38,7 +38,7 @@ from yizhan.core.errors import ApplicationError, Conflict, Forbidden
 from yizhan.core.idempotency import run_once
 from yizhan.core.permissions import Action, require
 from yizhan.core.roles import Role
-from yizhan.points.choices import AccountKind, Activity, AwardStatus, PostingKind
+from yizhan.points.choices import AccountKind, Activity, AwardFlag, AwardStatus, PostingKind
 from yizhan.points.models import (
     EarningRecord,
     EarningRule,
@@ -54,6 +54,15 @@ from yizhan.points.models import (
 from yizhan.points.seasons import area_levels, seasons_at
 
 MAX_AWARD = 10_000
+#: The review rules of a street's points settings and the values each may take (0 = off).
+REVIEW_FIELDS: dict[str, tuple[int, int]] = {
+    "review_window_hours": (1, 24 * 90),
+    "review_repeat_count": (0, 1000),
+    "review_large_amount": (0, MAX_AWARD),
+    "review_new_member_days": (0, 3650),
+    "review_burst_count": (0, 10_000),
+    "review_burst_minutes": (1, 24 * 60),
+}
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -512,7 +521,22 @@ def points_award(
             idempotency_key=idempotency_key,
         )
         log_action(actor=actor, action="points.award_requested", target=award, data={"n": amount})
-        if amount <= points_settings(street).approval_threshold:
+        rules = points_settings(street)
+        flags, detail = award_flags(
+            settings_=rules, member=member, actor=actor, amount=amount, exclude=award.pk
+        )
+        if flags:
+            # Suspicious: nothing is paid until a person decides in the review queue.
+            award.status, award.flags, award.flag_detail = AwardStatus.HELD, flags, detail
+            award.save(update_fields=["status", "flags", "flag_detail"])
+            log_action(
+                actor=actor,
+                action="points.award_held",
+                target=award,
+                data={"flags": flags, **detail},
+            )
+            return award
+        if amount <= rules.approval_threshold:
             return _pay_manual(award, approver=actor)
         return award
 
@@ -520,6 +544,54 @@ def points_award(
     return run_once(
         scope="points.award", key=idempotency_key, payload=payload, model=ManualAward, work=work
     )
+
+
+def award_flags(
+    *,
+    settings_: PointsSettings,
+    member: Any,
+    actor: Any,
+    amount: int,
+    exclude: int | None = None,
+    now: datetime | None = None,
+) -> tuple[list[str], dict[str, Any]]:
+    """The review rules a new manual award trips (docs/oversight.md), with their figures.
+
+    Each rule is a street setting; 0 switches it off. Counts include the award itself.
+    Run inside the award's transaction; nothing is locked (the rules screen for review, they
+    are not a ledger invariant).
+    """
+    now = now or timezone.now()
+    flags: list[str] = []
+    detail: dict[str, Any] = {}
+    earlier = ManualAward.objects.exclude(pk=exclude) if exclude else ManualAward.objects.all()
+    if settings_.review_repeat_count:
+        since = now - timedelta(hours=max(1, settings_.review_window_hours))
+        repeats = (
+            earlier.filter(requested_by=actor, member__owner=member, created_at__gte=since).count()
+            + 1
+        )
+        if repeats >= settings_.review_repeat_count:
+            flags.append(AwardFlag.REPEAT)
+            detail["repeat_awards"] = repeats
+            detail["repeat_window_hours"] = settings_.review_window_hours
+    if settings_.review_large_amount and amount >= settings_.review_large_amount:
+        flags.append(AwardFlag.LARGE)
+        detail["large_from"] = settings_.review_large_amount
+    joined = getattr(member, "date_joined", None)
+    if settings_.review_new_member_days and joined is not None:
+        age = now - joined
+        if age < timedelta(days=settings_.review_new_member_days):
+            flags.append(AwardFlag.NEW_MEMBER)
+            detail["member_age_days"] = round(age.total_seconds() / 86400, 1)
+    if settings_.review_burst_count:
+        since = now - timedelta(minutes=max(1, settings_.review_burst_minutes))
+        burst = earlier.filter(requested_by=actor, created_at__gte=since).count() + 1
+        if burst >= settings_.review_burst_count:
+            flags.append(AwardFlag.BURST)
+            detail["burst_awards"] = burst
+            detail["burst_minutes"] = settings_.review_burst_minutes
+    return [str(flag) for flag in flags], detail
 
 
 def _lock_pending_award(award: ManualAward, actor: Any) -> ManualAward:
@@ -561,6 +633,50 @@ def points_award_reject(*, award: ManualAward, actor: Any, note: str = "") -> Ma
     award.decision_note = (note or "").strip()[:200]
     award.save()
     log_action(actor=actor, action="points.award_rejected", target=award)
+    return award
+
+
+@transaction.atomic
+def points_award_review(*, award: ManualAward, actor: Any, release: bool, note: Any) -> ManualAward:
+    """A person decides a held (flagged) award: release it (it pays now) or reject it.
+
+    The decider gives a reason and is never the one who asked for the award (releasing
+    also stands for the second approval of a large one). Deciding twice is refused
+    (``already_decided``): a double click pays once.
+    """
+    note = _check_text(note, field="note", label=_("reason"), max_length=200, required=True)
+    require(actor, Action.OPERATE, award)
+    award = (
+        ManualAward.objects.select_for_update(of=("self",))
+        .select_related("member__owner", "requested_by")
+        .get(pk=award.pk)
+    )
+    if not award.can_review():
+        raise Conflict(
+            _("This award is not waiting for a review (%(status)s).")
+            % {"status": award.get_status_display()},
+            code="already_decided",
+        )
+    if award.requested_by_id == actor.pk:
+        raise Forbidden(
+            _("A held award needs another staff member: you cannot decide your own."),
+            code="own_award",
+        )
+    if release:
+        award.decision_note = note
+        award = _pay_manual(award, approver=actor)
+    else:
+        award.status = AwardStatus.REJECTED
+        award.decided_by = actor
+        award.decided_at = timezone.now()
+        award.decision_note = note
+        award.save()
+    log_action(
+        actor=actor,
+        action="points.award_released" if release else "points.award_rejected",
+        target=award,
+        data={"note": note, "flags": award.flags},
+    )
     return award
 
 
@@ -849,13 +965,34 @@ def points_settings_update(
     expiry_enabled: bool | None = None,
     expiry_month: Any = None,
     expiry_day: Any = None,
+    **review: Any,
 ) -> PointsSettings:
+    """Change a street's points settings; ``review`` takes the review rules for manual awards
+    (``review_repeat_count`` …, see ``REVIEW_FIELDS``; None leaves one as it is, 0 turns a
+    rule off)."""
     if not isinstance(street, Area) or street.level != AreaLevel.STREET:
         raise ApplicationError(_("Points settings belong to a street."), field="street")
+    unknown = set(review) - set(REVIEW_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
     require(actor, Action.CONFIGURE, street)
     settings = PointsSettings.objects.select_for_update().get(pk=points_settings(street).pk)
     if approval_threshold is not None:
         settings.approval_threshold = _check_amount(approval_threshold, field="approval_threshold")
+    changed: dict[str, Any] = {}
+    for name, value in review.items():
+        if value is None:
+            continue
+        low, high = REVIEW_FIELDS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ApplicationError(
+                _("Please give a whole number from %(low)s to %(high)s.")
+                % {"low": low, "high": high},
+                code="invalid_setting",
+                field=name,
+            )
+        setattr(settings, name, value)
+        changed[name] = value
     if expiry_enabled is not None:
         settings.expiry_enabled = bool(expiry_enabled)
     month = settings.expiry_month if expiry_month is None else expiry_month
@@ -867,7 +1004,15 @@ def points_settings_update(
     settings.expiry_month, settings.expiry_day = month, day
     settings.save()
     log_action(
-        actor=actor, action="points.settings_changed", target=settings, area_code=street.code
+        actor=actor,
+        action="points.settings_changed",
+        target=settings,
+        area_code=street.code,
+        data={
+            "approval_threshold": settings.approval_threshold,
+            "expiry_enabled": settings.expiry_enabled,
+            **changed,
+        },
     )
     return settings
 

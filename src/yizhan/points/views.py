@@ -35,7 +35,7 @@ from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.people.choices import RegistrationStatus
 from yizhan.people.selectors import riders_for_user
 from yizhan.points import forms, selectors, services
-from yizhan.points.choices import AwardStatus, SeasonKind
+from yizhan.points.choices import AwardFlag, AwardStatus, SeasonKind
 from yizhan.points.models import ManualAward, PointsSettings, Posting
 from yizhan.points.seasons import ALL_TIME, area_levels
 
@@ -287,7 +287,20 @@ def award(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as exc:
         return refusal(request, form, exc, draw)
-    if made.status == AwardStatus.PENDING:
+    if made.status == AwardStatus.HELD:
+        messages.warning(
+            request,
+            _(
+                "%(n)s points for %(name)s are held for review (%(why)s): they are paid only "
+                "when another staff member releases them in the review queue."
+            )
+            % {
+                "n": made.amount,
+                "name": rider.user.name,
+                "why": ", ".join(str(AwardFlag(f).label) for f in made.flags),
+            },
+        )
+    elif made.status == AwardStatus.PENDING:
         messages.info(
             request,
             _(
@@ -397,6 +410,7 @@ def _rules_page(
                     "expiry_enabled": settings.expiry_enabled,
                     "expiry_month": settings.expiry_month,
                     "expiry_day": settings.expiry_day,
+                    **{name: getattr(settings, name) for name in services.REVIEW_FIELDS},
                 },
             )
         context.update(

@@ -81,7 +81,7 @@ class ReportEventInline(ReadOnlyInline):
 
 class ReportPhotoInline(ReadOnlyInline):
     model = m.ReportPhoto
-    fields = ["preview", "stage", "width", "height", "phash", "uploaded_by", "created_at"]
+    fields = ["preview", "stage", "faces", "width", "height", "phash", "uploaded_by", "created_at"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -89,12 +89,13 @@ class ReportPhotoInline(ReadOnlyInline):
 
     @admin.display(description=_("photo"))
     def preview(self, obj: m.ReportPhoto) -> str:
-        if not obj.thumbnail:
-            return "—"
+        # The copy with faces blurred; the original only through the console's audited link.
+        if not obj.public_thumbnail_url:
+            return str(obj.get_blur_state_display())
         return format_html(
             '<a href="{}"><img src="{}" alt="" style="max-height:80px"></a>',
-            obj.image.url,
-            obj.thumbnail.url,
+            obj.public_url,
+            obj.public_thumbnail_url,
         )
 
 

@@ -12,7 +12,7 @@ content returns the first report, again with 201 (the answer to the first reques
 the same key with different content is 409 ``idempotency_key_reused``.
 
 The reporter's identity: their name and masked phone go to staff of the report's area (the full
-phone only to the staff of the rider's own community, as ``people.selectors.phone_for`` says);
+phone only to the reporter; staff ask ``POST /riders/{id}/phone`` with a reason, which is logged);
 a department handler sees a masked name and no phone.
 """
 
@@ -181,8 +181,11 @@ class ReportPhotoOut(Schema):
     id: int
     stage: str = Field(..., description="report, handled, verified or reopened")
     stage_label: str
-    url: str
-    thumbnail_url: str
+    url: str | None = Field(
+        ..., description="The photo with faces blurred; null while it has no such copy (hidden)"
+    )
+    thumbnail_url: str | None = Field(..., description="Its thumbnail, faces blurred; or null")
+    faces_blurred: int | None = Field(..., description="Faces found and blurred; null: not yet")
     width: int
     height: int
     created_at: datetime
@@ -406,8 +409,9 @@ def _person(viewer: Any, person: Any) -> str | None:
 
 
 def _reporter(viewer: Any, report: Report, *, whole_phone: bool = False) -> dict | None:
-    """Name and phone of the reporter: for the reporter and the staff of the area (the full
-    phone in the detail, to whom ``phone_for`` allows it); a masked name for handlers."""
+    """Name and phone of the reporter: for the reporter and the staff of the area (masked; the
+    full phone in the detail only for the reporter, as ``phone_for`` says); a masked name for
+    handlers."""
     person = report.reporter
     if person is None:
         return None
@@ -428,7 +432,7 @@ def _thumbnail(report: Report) -> str | None:
     photos = getattr(report, "report_photos", None)
     if photos is None:
         photos = list(selectors.photos_of(report).filter(stage=PhotoStage.REPORT)[:1])
-    return photos[0].thumbnail.url if photos else None
+    return (photos[0].public_thumbnail_url or None) if photos else None
 
 
 def _summary(viewer: Any, report: Report) -> dict:
@@ -462,8 +466,10 @@ def _photo(photo: ReportPhoto) -> dict:
         "id": photo.pk,
         "stage": photo.stage,
         "stage_label": photo.get_stage_display(),
-        "url": photo.image.url,
-        "thumbnail_url": photo.thumbnail.url,
+        # Everyone sees the copy with faces blurred; staff open originals in the console.
+        "url": photo.public_url or None,
+        "thumbnail_url": photo.public_thumbnail_url or None,
+        "faces_blurred": photo.faces if photo.has_blurred_derivative else None,
         "width": photo.width,
         "height": photo.height,
         "created_at": photo.created_at,
@@ -793,7 +799,7 @@ def report_submit(
     ``Idempotency-Key`` header is required; a retry with it returns the first report (201
     again). Each refusal is a 400 naming the field, and nothing is written."""
     key = check_key(key)
-    ratelimit.hit_request("report_submit", request)
+    ratelimit.hit_request("report_submit", request, replay=("reports.submit", key))
     report = services.report_submit(
         reporter=request.user,
         category=_input_category(request, category),

@@ -71,3 +71,11 @@ class Source(models.TextChoices):
     APP = "app", _("Rider's phone")
     STAFF = "staff", _("Staff")
     OPEN311 = "open311", _("Open311 client")
+
+
+class BlurState(models.TextChoices):
+    """Whether a photo's face-blurred copy exists (``core.faces``)."""
+
+    PENDING = "pending", _("Not yet checked for faces")  # stored before blurring existed
+    DONE = "done", _("Faces blurred")
+    FAILED = "failed", _("Could not be checked: hidden")

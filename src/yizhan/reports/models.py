@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from yizhan.core.models import TimeStampedModel
 from yizhan.reports.choices import (
     OPEN_STATUSES,
+    BlurState,
     DeadlineUnit,
     Family,
     PhotoStage,
@@ -25,6 +26,7 @@ from yizhan.reports.choices import (
     ReportStatus,
     Source,
 )
+from yizhan.reports.storage import private_storage
 
 
 class Category(TimeStampedModel):
@@ -285,6 +287,13 @@ class ReportEvent(models.Model):
 class ReportPhoto(models.Model):
     """A photo of a report, re-encoded without metadata; ``phash`` finds the same photo again.
 
+    ``image`` and ``thumbnail`` are the originals, in private storage (``reports.storage``): only
+    ``reports:photo_original`` shows them, to staff who may operate on the report, audited.
+    Everyone else — the reporter, other riders, the department, the public — sees
+    ``public_image`` / ``public_thumbnail``, the copy with faces blurred (``core.faces``). When
+    there is no such copy (``blur_state`` pending or failed) they see a placeholder, never the
+    original. :attr:`has_blurred_derivative` says whether the copy exists.
+
     The perceptual hash (64-bit dHash of the upright image) is stored as a signed bigint and in
     four 16-bit parts: two photos within a Hamming distance of 3 share at least one part exactly,
     so the look-up for near-duplicates is four indexed equality probes per rotation.
@@ -296,8 +305,24 @@ class ReportPhoto(models.Model):
     )
     area_code = models.CharField(_("area code"), max_length=32, db_index=True, editable=False)
     stage = models.CharField(_("stage"), max_length=10, choices=PhotoStage.choices)
-    image = models.ImageField(_("photo"), upload_to="reports/%Y/%m/")
-    thumbnail = models.ImageField(_("thumbnail"), upload_to="reports/%Y/%m/")
+    image = models.ImageField(_("photo"), upload_to="reports/%Y/%m/", storage=private_storage)
+    thumbnail = models.ImageField(
+        _("thumbnail"), upload_to="reports/%Y/%m/", storage=private_storage
+    )
+    public_image = models.ImageField(
+        _("photo, faces blurred"), upload_to="reports/public/%Y/%m/", blank=True
+    )
+    public_thumbnail = models.ImageField(
+        _("thumbnail, faces blurred"), upload_to="reports/public/%Y/%m/", blank=True
+    )
+    blur_state = models.CharField(
+        _("face blurring"),
+        max_length=8,
+        choices=BlurState.choices,
+        default=BlurState.PENDING,
+        db_index=True,
+    )
+    faces = models.PositiveSmallIntegerField(_("faces blurred"), null=True, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     phash = models.BigIntegerField(_("perceptual hash"), default=0)
@@ -317,6 +342,23 @@ class ReportPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.report_id} {self.stage}"
+
+    @property
+    def has_blurred_derivative(self) -> bool:
+        """True when the face-blurred copy is stored: what everyone but permitted staff sees,
+        and what stays when retention removes the original (``privacy``)."""
+        return self.blur_state == BlurState.DONE and bool(self.public_image)
+
+    @property
+    def public_url(self) -> str:
+        """The face-blurred photo's URL, or "" (show a placeholder: never the original)."""
+        return self.public_image.url if self.has_blurred_derivative else ""
+
+    @property
+    def public_thumbnail_url(self) -> str:
+        if self.has_blurred_derivative and self.public_thumbnail:
+            return self.public_thumbnail.url
+        return ""
 
 
 class Witness(models.Model):

@@ -16,8 +16,10 @@ and the XML are exactly the spec's (http://wiki.open311.org/GeoReport_v2):
 
 What is public: every report of the street except urgent ones (一老一小: a lost person's place is
 not broadcast, and the spec is for non-emergency requests), with its category, status, place,
-department and times. Never who reported it, their photos, the building / unit / floor or any
-staff-only note; a rejected report's text is withheld; mobile numbers in a text are masked.
+department and times; with ``OPEN311_PUBLISH_PHOTOS`` (off by default: number plates are not
+blurred yet) also ``media_url``, the first photo's copy with faces blurred, never the original.
+Never who reported it, the building / unit / floor or any staff-only note; a rejected report's
+text is withheld; mobile numbers in a text are masked.
 Requests are filed through ``services.report_submit`` like the app's, under the key's client
 account (``services.open311_key_issue``); the personal fields the spec allows on a POST (email,
 names, phone, account_id) are neither read nor stored.
@@ -53,6 +55,7 @@ from yizhan.people.services import token_hash
 from yizhan.reports import services
 from yizhan.reports.choices import OPEN_STATUSES, ReportStatus, Source
 from yizhan.reports.models import Category, Open311Key, Report
+from yizhan.reports.selectors import report_photos_prefetch
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
@@ -352,8 +355,29 @@ def _status_notes(report: Report) -> str:
     return str(report.get_status_display())
 
 
-def _request(report: Report, street: Area) -> dict:
+def _with_photos(reports: QuerySet) -> QuerySet:
+    """With ``OPEN311_PUBLISH_PHOTOS`` on, each report's own photos in one query for the page."""
+    if getattr(settings, "OPEN311_PUBLISH_PHOTOS", False):
+        return reports.prefetch_related(report_photos_prefetch())
+    return reports
+
+
+def _media_url(request: HttpRequest, report: Report) -> str | None:
+    """The first photo's copy with faces blurred (never an original: those have no URL); none
+    for a rejected report (the photo may be why) or while the copy is missing."""
+    if report.status == ReportStatus.REJECTED:
+        return None
+    for photo in getattr(report, "report_photos", []):
+        if photo.has_blurred_derivative:
+            return request.build_absolute_uri(photo.public_url)
+    return None
+
+
+def _request(report: Report, street: Area, request: HttpRequest | None = None) -> dict:
     place = (report.address, report.community.name, street.name)
+    extra = {}
+    if request is not None and getattr(settings, "OPEN311_PUBLISH_PHOTOS", False):
+        extra["media_url"] = _media_url(request, report)
     return {
         "service_request_id": report.pk,
         "status": "open" if report.status in OPEN_STATUSES else "closed",
@@ -373,6 +397,7 @@ def _request(report: Report, street: Area) -> dict:
         "zipcode": None,
         "lat": report.lat,
         "long": report.lng,
+        **extra,
     }
 
 
@@ -573,8 +598,8 @@ def requests(request: HttpRequest) -> tuple[str, list]:
             reports = reports.exclude(status__in=OPEN_STATUSES)
         start, end = _window(request)
         reports = reports.filter(created_at__gte=start, created_at__lte=end)
-    found = reports.order_by("-created_at", "-id")[:MAX_REQUESTS]
-    return "service_requests", [_request(report, street) for report in found]
+    found = _with_photos(reports.order_by("-created_at", "-id"))[:MAX_REQUESTS]
+    return "service_requests", [_request(report, street, request) for report in found]
 
 
 @endpoint("GET")
@@ -582,13 +607,13 @@ def request_detail(request: HttpRequest, service_request_id: str) -> tuple[str, 
     street = _jurisdiction(request)
     report = None
     if service_request_id.isdigit() and len(service_request_id) <= 18:
-        report = _public_reports(street).filter(pk=int(service_request_id)).first()
+        report = _with_photos(_public_reports(street)).filter(pk=int(service_request_id)).first()
     if report is None:
         raise Open311Error(
             404,
             _("service_request_id %(id)s was not found.") % {"id": service_request_id[:20]},
         )
-    return "service_requests", [_request(report, street)]
+    return "service_requests", [_request(report, street, request)]
 
 
 @endpoint("GET")

@@ -18,7 +18,7 @@ from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.people.models import Department
 from yizhan.points.choices import Activity
 from yizhan.points.selectors import rules_of
-from yizhan.reports.choices import OPEN_STATUSES, PhotoStage, ReportStatus
+from yizhan.reports.choices import OPEN_STATUSES, BlurState, PhotoStage, ReportStatus
 from yizhan.reports.models import Category, Report, ReportEvent, ReportPhoto, Witness
 
 
@@ -140,6 +140,24 @@ def timeline(report: Report, user: Any) -> QuerySet:
 
 def photos_of(report: Report) -> QuerySet:
     return ReportPhoto.objects.filter(report=report).order_by("created_at", "id")
+
+
+def photo_original_for_user(user: Any, report_id: Any, photo_id: Any) -> ReportPhoto:
+    """A photo whose original ``user`` may open: they may operate on it (the staff and admins
+    of its area, the operator). Not visible: NotFound; visible only (the reporter, the
+    department): Forbidden."""
+    return get_for_user(
+        ReportPhoto.objects.filter(report_id=report_id).select_related("report"),
+        user,
+        Action.OPERATE,
+        pk=photo_id,
+    )
+
+
+def photos_with_derivative() -> QuerySet:
+    """Report photos whose face-blurred copy is stored (``ReportPhoto.has_blurred_derivative``
+    for one row): retention may remove these photos' originals and nothing else."""
+    return ReportPhoto.objects.filter(blur_state=BlurState.DONE).exclude(public_image="")
 
 
 def categories_for(street: Area, *, active_only: bool = True) -> QuerySet:

@@ -24,11 +24,16 @@ photo, a burst) is held for a person to decide instead.
 from __future__ import annotations
 
 import functools
+import logging
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -40,6 +45,7 @@ from yizhan.areas.models import Area
 from yizhan.areas.selectors import grid_for_point
 from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError, Conflict, Forbidden, Unauthenticated
+from yizhan.core.faces import FaceResult, blur_faces
 from yizhan.core.geo import (
     check_point,
     fine_cell_of,
@@ -57,13 +63,14 @@ from yizhan.core.validation import whole_number as _whole
 from yizhan.core.workcalendar import add_working_days, add_working_hours
 from yizhan.notifications.services import notify
 from yizhan.people.models import Department, User
-from yizhan.people.selectors import console_staff_ids
+from yizhan.people.selectors import console_staff_ids, may_use_location
 from yizhan.points.choices import Activity
 from yizhan.points.models import EarningRule
 from yizhan.points.services import earning_rule_set, points_earn
 from yizhan.reports import catalogue
 from yizhan.reports.choices import (
     OPEN_STATUSES,
+    BlurState,
     DeadlineUnit,
     Family,
     Flag,
@@ -343,9 +350,29 @@ def _photo_list(photos: Any, *, required: int, field: str = "photos") -> list:
     return photos
 
 
-def _process(photos: Sequence[Any], field: str = "photos") -> list[ProcessedImage]:
-    """Decode, strip and resize every photo before anything is written (a bad one refuses all)."""
-    return [process_image(photo, sizes=PHOTO_SIZES, field=field) for photo in photos]
+@dataclass
+class ReportImage(ProcessedImage):
+    """A processed photo and its face-blurred copy (``faces.ok`` False: none, keep it hidden)."""
+
+    faces: FaceResult | None = None
+
+
+def _process(photos: Sequence[Any], field: str = "photos") -> list[ReportImage]:
+    """Decode, strip and resize every photo, and blur the faces in a copy of it, before
+    anything is written (a bad photo refuses all; a failed blurring only hides that photo)."""
+    result = []
+    for photo in photos:
+        item = process_image(photo, sizes=PHOTO_SIZES, field=field)
+        faces = blur_faces(_bytes(item.files["display"]), thumb=_bytes(item.files["thumb"]))
+        result.append(ReportImage(**vars(item), faces=faces))
+    return result
+
+
+def _bytes(content: ContentFile) -> bytes:
+    content.seek(0)
+    data = content.read()
+    content.seek(0)
+    return data
 
 
 class _Files:
@@ -420,8 +447,21 @@ def _store_photos(
         stem = f"r{report.pk}-{stage}-{index}"
         files.save(photo.image, f"{stem}.jpg", item.files["display"])
         files.save(photo.thumbnail, f"{stem}-t.jpg", item.files["thumb"])
+        _store_blurred(photo, getattr(item, "faces", None), files)
         rows.append(photo)
     return ReportPhoto.objects.bulk_create(rows)
+
+
+def _store_blurred(photo: ReportPhoto, faces: FaceResult | None, files: _Files) -> None:
+    """Write the face-blurred copy under a random name (its URL is public: nothing in it may
+    be guessed from another), or mark the photo failed: hidden from all but permitted staff."""
+    if faces is None or not faces.ok or faces.display is None or faces.thumb is None:
+        photo.blur_state, photo.faces = BlurState.FAILED, None
+        return
+    name = secrets.token_hex(16)
+    files.save(photo.public_image, f"{name}.jpg", ContentFile(faces.display))
+    files.save(photo.public_thumbnail, f"{name}-t.jpg", ContentFile(faces.thumb))
+    photo.blur_state, photo.faces = BlurState.DONE, faces.faces
 
 
 def same_photos(
@@ -643,6 +683,10 @@ def report_submit(
             source=source,
         )
         exif = processed[0].exif if processed else None
+        # Where the photo was taken is the reporter's own position: kept only with their
+        # location consent (docs/privacy.md). The check above compared it with the hazard's
+        # place in memory; only its outcome (a flag) stays either way.
+        keep_gps = exif is not None and may_use_location(reporter)
         report = Report.objects.create(
             reporter=reporter,
             source=source,
@@ -657,8 +701,8 @@ def report_submit(
             area_code=grid.code,
             description=description,
             photo_taken_at=exif.taken_at if exif else None,
-            photo_lat=exif.lat if exif else None,
-            photo_lng=exif.lng if exif else None,
+            photo_lat=exif.lat if keep_gps else None,
+            photo_lng=exif.lng if keep_gps else None,
             flags=flags,
             **place,
         )
@@ -1459,3 +1503,137 @@ def open311_key_revoke(*, key: Any, actor: Any) -> Any:
     log_action(actor=actor, action="open311_key.revoked", target=key)
     key.refresh_from_db()
     return key
+
+
+# --- face blurring of photos stored before it existed (the backfill) ---------------------------
+
+logger = logging.getLogger(__name__)
+
+
+def _privatise(field: Any) -> bool:
+    """Move an original still under MEDIA_ROOT (where it was written before originals became
+    private) to private storage, under the same name; True when the original is there now.
+    Safe to repeat: a copy left behind by an interrupted move is removed on the next run."""
+    name = field.name
+    if not name:
+        return False
+    private = field.storage
+    if not private.exists(name) and default_storage.exists(name):
+        with default_storage.open(name, "rb") as source:
+            saved = private.save(name, ContentFile(source.read()))
+        if saved != name:  # pragma: no cover - the private folder had no such name
+            private.delete(saved)
+            return False
+    if private.exists(name) and default_storage.exists(name):
+        default_storage.delete(name)
+    return private.exists(name)
+
+
+def report_photo_blur(*, photo_id: int, retry_failed: bool = False) -> str:
+    """Give one stored photo its face-blurred copy (``manage.py blur_report_photos``).
+
+    Moves the originals out of MEDIA_ROOT first (photos stored before originals were private),
+    reads the original, blurs the faces (``core.faces``) and stores the copy under a random name.
+    Returns ``done``, ``failed`` (blurring failed or the original is gone: the photo stays
+    hidden), or ``skipped`` (it already has its copy; a failed one unless ``retry_failed``).
+    Repeating it changes nothing.
+    """
+    photo = ReportPhoto.objects.filter(pk=photo_id).first()
+    if photo is None:
+        return "skipped"
+    have_original = _privatise(photo.image)
+    have_thumb = _privatise(photo.thumbnail)
+    wanted = {BlurState.PENDING} | ({BlurState.FAILED} if retry_failed else set())
+    if photo.blur_state not in wanted:
+        return "skipped"
+    faces = None
+    if have_original:
+        with photo.image.open("rb") as source:
+            display = source.read()
+        thumb = None
+        if have_thumb:
+            with photo.thumbnail.open("rb") as source:
+                thumb = source.read()
+        faces = blur_faces(display, thumb=thumb)
+    files = _Files()
+    try:
+        with transaction.atomic():
+            row = ReportPhoto.objects.select_for_update().filter(pk=photo_id).first()
+            if row is None or row.blur_state not in wanted:
+                files.discard()
+                return "skipped"
+            _store_blurred(row, faces, files)
+            row.save(update_fields=["public_image", "public_thumbnail", "blur_state", "faces"])
+    except BaseException:
+        files.discard()
+        raise
+    if row.blur_state == BlurState.FAILED:
+        logger.warning(
+            "report photo %s: no blurred copy (original present: %s)", photo_id, have_original
+        )
+        return "failed"
+    return "done"
+
+
+def report_photos_blur(
+    *, batch_size: int = 200, retry_failed: bool = False, limit: int | None = None
+) -> dict[str, int]:
+    """Blur every photo without its copy, in batches of ``batch_size`` ids (by id, so a run
+    stopped halfway resumes where it was); the counts of each outcome."""
+    states = [BlurState.PENDING] + ([BlurState.FAILED] if retry_failed else [])
+    counts = {"done": 0, "failed": 0, "skipped": 0}
+    last = 0
+    seen = 0
+    while limit is None or seen < limit:
+        size = batch_size if limit is None else min(batch_size, limit - seen)
+        ids = list(
+            ReportPhoto.objects.filter(blur_state__in=states, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            break
+        for pk in ids:
+            counts[report_photo_blur(photo_id=pk, retry_failed=retry_failed)] += 1
+        last = ids[-1]
+        seen += len(ids)
+    return counts
+
+
+def report_photo_original_viewed(*, photo: ReportPhoto, actor: Any) -> None:
+    """Record that ``actor`` opened the original (faces not blurred) of a report photo. The
+    caller has checked they may (``selectors.photo_original_for_user``)."""
+    log_action(
+        actor=actor,
+        action="view_original",
+        target=photo,
+        area_code=photo.area_code,
+        data={"report": photo.report_id, "stage": photo.stage, "faces": photo.faces},
+    )
+
+
+def report_photo_original_remove(*, photo_id: int) -> bool:
+    """Delete a photo's original (display size and thumbnail) when its face-blurred copy is
+    stored, for retention (``privacy``); True when there was one to remove.
+
+    The row is cleared under a lock (``image`` and ``thumbnail`` become empty: the console's
+    "原图" link then says the original is no longer kept) and the files go from private storage
+    after the commit, so a rollback never leaves a row pointing at nothing. A photo without its
+    copy keeps its original. Repeating it does nothing.
+    """
+    with transaction.atomic():
+        photo = ReportPhoto.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None or not photo.has_blurred_derivative:
+            return False
+        names = [name for name in (photo.image.name, photo.thumbnail.name) if name]
+        if not names:
+            return False
+        storage = photo.image.storage
+        ReportPhoto.objects.filter(pk=photo.pk).update(image="", thumbnail="")
+
+        def delete() -> None:
+            for name in names:
+                storage.delete(name)
+
+        transaction.on_commit(delete)
+    return True

@@ -37,6 +37,11 @@ urlpatterns = [
     path("console/reports/<int:report_id>/reopen/", views.staff_reopen, name="staff_reopen"),
     path("console/reports/<int:report_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("console/reports/<int:report_id>/points/", views.points_decide, name="points_decide"),
+    path(
+        "console/reports/<int:report_id>/photos/<int:photo_id>/original/",
+        views.photo_original,
+        name="photo_original",
+    ),
     # The department's pages.
     path("cases/", views.cases, name="cases"),
     path("cases/<int:report_id>/", views.case_detail, name="case_detail"),

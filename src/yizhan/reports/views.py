@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -335,7 +335,9 @@ def report_new(request: HttpRequest) -> HttpResponse:
         community = next(c for c in places if c.code == data["community"])
         (lat, lng), crs = _community_point(community), "wgs84"
     try:
-        ratelimit.hit_request("report_submit", request)
+        ratelimit.hit_request(
+            "report_submit", request, replay=("reports.submit", data["idempotency_key"])
+        )
         report = services.report_submit(
             reporter=user,
             category=data["category"],
@@ -656,6 +658,8 @@ def _console_page(
         "report": report,
         "events": events,
         "photos": _photos_by_stage(events),
+        # The "原图" links: staff who may act on the report see its originals (audited).
+        "originals": operate,
         "actions": actions,
         "duplicates": duplicates,
         "witnesses": list(selectors.witnesses_of(report, user)),
@@ -667,6 +671,31 @@ def _console_page(
         "links": navigation_links(report.lat, report.lng, f"#{report.pk}", report.address),
     }
     return render(request, "reports/console/detail.html", context, status=status)
+
+
+_GONE = gettext_lazy(
+    "The original of this photo is no longer kept; the copy with faces blurred is."
+)
+
+
+@page(*CONSOLE)
+def photo_original(request: HttpRequest, report_id: int, photo_id: int) -> HttpResponse:
+    """A report photo as it was taken (faces not blurred), for staff who may act on the report
+    (its area's staff and admins); every opening is audited. Anyone else: 404 (not theirs to
+    see at all) or 403 (they see the report, not its originals), and nothing is recorded."""
+    photo = selectors.photo_original_for_user(request.user, report_id, photo_id)
+    if not photo.image.name:
+        raise NotFound(_GONE)
+    try:
+        original = photo.image.storage.open(photo.image.name, "rb")
+    except (FileNotFoundError, ValueError):
+        raise NotFound(_GONE) from None
+    services.report_photo_original_viewed(photo=photo, actor=request.user)
+    response = FileResponse(original, content_type="image/jpeg")
+    # Not kept by the browser or a proxy: each look is a request, and each request is recorded.
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f'inline; filename="report-{report_id}-{photo.pk}.jpg"'
+    return response
 
 
 @page(*CONSOLE, Role.HANDLER)

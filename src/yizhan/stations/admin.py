@@ -22,9 +22,10 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from yizhan.core.admin import ReadOnlyInline, ScopedAdmin
+from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError
 from yizhan.core.pages import form_error
-from yizhan.core.permissions import is_authenticated, is_console_user
+from yizhan.core.permissions import is_authenticated, is_console_user, scope_code
 from yizhan.stations import exchange
 from yizhan.stations import hours as hours_module
 from yizhan.stations import models as m
@@ -160,9 +161,16 @@ class StationAdmin(ScopedAdmin):
             queryset = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             queryset = self.get_queryset(request)
-        return exchange.download_response(
-            exchange.export_stations(queryset, "xlsx"), "xlsx", exchange.filename("xlsx")
-        )
+        return self._export(request, queryset)
+
+    def _export(self, request: HttpRequest, queryset) -> HttpResponse:
+        data = exchange.export_stations(queryset, "xlsx")
+        log_action(
+            actor=request.user, action="export", target=request.user,
+            area_code=scope_code(request.user),
+            data={"what": "stations", "format": "xlsx", "from": "back office"},
+        )  # fmt: skip
+        return exchange.download_response(data, "xlsx", exchange.filename("xlsx"))
 
     def template_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if not is_console_user(request.user):
@@ -176,9 +184,7 @@ class StationAdmin(ScopedAdmin):
 
     @admin.action(description=_("Export the selected stations (.xlsx)"))
     def export_selected(self, request, queryset):
-        return exchange.download_response(
-            exchange.export_stations(queryset, "xlsx"), "xlsx", exchange.filename("xlsx")
-        )
+        return self._export(request, queryset)
 
 
 @admin.register(m.ServiceItem)

@@ -33,6 +33,7 @@ from ninja.pagination import paginate
 from yizhan.areas.choices import AreaLevel
 from yizhan.areas.selectors import area_by_code
 from yizhan.core import ratelimit
+from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import from_wgs84, navigation_links, parse_crs
 from yizhan.core.idempotency import check_key
@@ -1092,6 +1093,11 @@ def station_export(
         **_list_filters(community=community, kind=kind, status=status, q=q),
     )
     data = exchange.export_stations(stations, fmt)  # an unknown format: 400 invalid_format
+    log_action(
+        actor=request.user, action="export", target=request.user,
+        area_code=scope_code(request.user),
+        data={"what": "stations", "format": fmt, "community": community or "", "q": q or ""},
+    )  # fmt: skip
     return exchange.download_response(data, fmt, exchange.filename(fmt))
 
 
@@ -1296,7 +1302,7 @@ def check_in(
     """201 for a new visit; 200 when the rider already checked in there this period (or the
     request is a retry), with ``already`` true: nothing new is counted."""
     key = check_key(key)
-    ratelimit.hit_request("check_in", request)
+    ratelimit.hit_request("check_in", request, replay=("stations.check_in", key))
     station = _station(request, station_id)
     visit = services.visit_check_in(
         station=station, token=payload.token, user=request.user, idempotency_key=key

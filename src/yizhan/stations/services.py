@@ -749,11 +749,24 @@ def station_photo_remove(*, photo: StationPhoto, actor: Any) -> None:
 # --- the check-in QR code ----------------------------------------------------------------------
 
 
-def qr_token(station: Station) -> str:
+def qr_token(station: Station, *, key: bytes | None = None) -> str:
     """The signature in the station's check-in link: forged or voided codes do not match."""
-    key = crypto.derive_key(b"station-qr")
+    key = key or crypto.derive_key(b"station-qr")
     digest = hmac.new(key, f"{station.pk}:{station.qr_version}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:15]).decode()
+
+
+def _qr_matches(station: Station, token: Any) -> bool:
+    """``token`` is the station's code under the current field key or a key being rotated out
+    (a poster printed before a key rotation keeps working until the old key is dropped)."""
+    if not isinstance(token, str):
+        return False
+    # Bytes: compare_digest refuses str with non-ASCII characters (a mangled link may carry them).
+    given = token.encode()
+    return any(
+        hmac.compare_digest(given, qr_token(station, key=key).encode())
+        for key in crypto.derive_keys(b"station-qr")
+    )
 
 
 @transaction.atomic
@@ -785,10 +798,7 @@ def visit_period(at: datetime) -> int:
 def qr_check(*, station: Station, token: Any) -> None:
     """Raise unless ``token`` is the station's current code and check-ins are open there
     (the scan page calls it before it shows a button; :func:`visit_check_in` calls it too)."""
-    # Bytes: compare_digest refuses str with non-ASCII characters (a mangled link may carry them).
-    if not isinstance(token, str) or not hmac.compare_digest(
-        token.encode(), qr_token(station).encode()
-    ):
+    if not _qr_matches(station, token):
         raise ApplicationError(
             _("This QR code is not valid (it may have been replaced): scan the one on display."),
             code="invalid_qr",

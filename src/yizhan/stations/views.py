@@ -30,11 +30,19 @@ from yizhan.areas.choices import AreaLevel
 from yizhan.areas.models import Area
 from yizhan.areas.selectors import areas_in_scope, communities
 from yizhan.core import ratelimit
+from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import CRS, navigation_links
 from yizhan.core.pages import error_page, form_error, is_htmx, page
 from yizhan.core.pagination import page_of
-from yizhan.core.permissions import Action, can, get_for_user, is_authenticated, is_console_user
+from yizhan.core.permissions import (
+    Action,
+    can,
+    get_for_user,
+    is_authenticated,
+    is_console_user,
+    scope_code,
+)
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.stations import exchange, forms, selectors, services
 from yizhan.stations import hours as hours_module
@@ -318,7 +326,11 @@ def check_in(request: HttpRequest, station_id: int, token: str) -> HttpResponse:
                 ),
             )
         try:
-            ratelimit.hit_request("check_in", request)
+            ratelimit.hit_request(
+                "check_in",
+                request,
+                replay=("stations.check_in", form.cleaned_data["idempotency_key"]),
+            )
             visit = services.visit_check_in(
                 station=station,
                 token=token,
@@ -909,6 +921,11 @@ def station_export(request: HttpRequest) -> HttpResponse:
     stations = selectors.filter_stations(selectors.managed_stations(request.user), **chosen)
     fmt = request.GET.get("format") or "xlsx"
     data = exchange.export_stations(stations, fmt)  # an unknown format: a 400 page
+    log_action(
+        actor=request.user, action="export", target=request.user,
+        area_code=scope_code(request.user),
+        data={"what": "stations", "format": fmt, **{k: str(v) for k, v in chosen.items() if v}},
+    )  # fmt: skip
     return exchange.download_response(data, fmt, exchange.filename(fmt))
 
 

@@ -15,6 +15,9 @@ DEFAULT_SECRET_KEY = "yizhan-insecure-development-key-change-me"
 SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
 # Key for phone and ID numbers at rest (Fernet/HMAC); derived from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+# Keys being rotated out (comma-separated): still read, never written; drop them once
+# `manage.py rotate_field_keys --check` reports nothing left on them.
+FIELD_ENCRYPTION_OLD_KEYS = env_list("FIELD_ENCRYPTION_OLD_KEYS", [])
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -160,6 +163,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Original report photos (faces not blurred) live here, outside MEDIA_ROOT, never served by the
+# web server; empty: "<MEDIA_ROOT>-private" (reports.storage.private_root).
+PRIVATE_MEDIA_ROOT = env_str("PRIVATE_MEDIA_ROOT", "")
+# Open311 answers carry media_url (the first photo, faces blurred) only when this is on; off by
+# default because number plates are not blurred yet (docs/open311.md).
+OPEN311_PUBLISH_PHOTOS = env_bool("OPEN311_PUBLISH_PHOTOS", False)
+# Where `manage.py backup` writes its archives (docs/backup.md); never under MEDIA_ROOT.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 
 # Cookies and headers (docs/security.md). production.py adds Secure cookies, HSTS and HTTPS.
 SESSION_COOKIE_HTTPONLY = True
@@ -206,7 +217,21 @@ RATE_LIMITS = {
     "redemption": env_str("RATE_LIMIT_REDEMPTION", "10/1h"),
     # per account: two-factor codes tried (on top of the lockout of passwords)
     "two_factor": env_str("RATE_LIMIT_TWO_FACTOR", "10/15m"),
+    # per account: downloads of "all my data" (each builds a whole export)
+    "privacy_export": env_str("RATE_LIMIT_PRIVACY_EXPORT", "10/1h"),
+    # per staff account: full phone numbers shown (each one logged with its reason)
+    "unmask": env_str("RATE_LIMIT_UNMASK", "30/1h"),
 }
+
+# Retention (privacy.retention, docs/privacy.md): days after which the periodic jobs remove
+# what is no longer needed; 0 turns one job off. Rejected registrations are anonymised, the
+# original report photos removed once a face-blurred copy exists (counted from the close).
+YIZHAN_RETENTION_REJECTED_DAYS = env_int("YIZHAN_RETENTION_REJECTED_DAYS", 180)
+YIZHAN_RETENTION_PHOTO_DAYS = env_int("YIZHAN_RETENTION_PHOTO_DAYS", 90)
+YIZHAN_RETENTION_IDEMPOTENCY_DAYS = env_int("YIZHAN_RETENTION_IDEMPOTENCY_DAYS", 30)
+YIZHAN_RETENTION_NOTIFICATION_DAYS = env_int("YIZHAN_RETENTION_NOTIFICATION_DAYS", 365)
+YIZHAN_RETENTION_TOKEN_DAYS = env_int("YIZHAN_RETENTION_TOKEN_DAYS", 90)
+YIZHAN_RETENTION_BATCH = env_int("YIZHAN_RETENTION_BATCH", 500)
 
 # Two-factor log-in (TOTP, people.security): the roles that must use it ("superuser" stands
 # for the platform operator). Empty here; production.py requires it of admins.
