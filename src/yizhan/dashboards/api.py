@@ -24,7 +24,7 @@ from yizhan.core.errors import NotFound
 from yizhan.core.pagination import YizhanPagination
 from yizhan.core.permissions import require_role
 from yizhan.core.roles import CONSOLE_ROLES
-from yizhan.core.schemas import ERRORS
+from yizhan.core.schemas import ERRORS, file_download
 from yizhan.dashboards import brief, exports, selectors, views
 from yizhan.dashboards.kpis import DashboardData, Metric, Period
 
@@ -319,26 +319,6 @@ class _Overdue:
         return [_overdue(row) for row in result.rows]
 
 
-_FILE = {"type": "string", "format": "binary"}
-
-
-def _download(content_type: str, name: str) -> dict:
-    return {
-        "responses": {
-            200: {
-                "description": "The file",
-                "content": {content_type: {"schema": _FILE}},
-                "headers": {
-                    "Content-Disposition": {
-                        "description": f'attachment; filename="{name}"',
-                        "schema": {"type": "string"},
-                    }
-                },
-            }
-        }
-    }
-
-
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -418,7 +398,7 @@ def heat(request, area_code: str, period: Query[PeriodQuery]):
     "/dashboards/{area_code}/export",
     response={200: None, **ERRORS},
     summary="Every table of the dashboard for a period as one Excel file (staff)",
-    openapi_extra=_download(exports.XLSX_CONTENT_TYPE, "dashboard-<area>-<period>.xlsx"),
+    openapi_extra=file_download("dashboard-<area>-<period>.xlsx", exports.XLSX_CONTENT_TYPE),
 )
 def export(request, area_code: str, period: Query[PeriodQuery]):
     """One sheet per table, Chinese headers, number and date cells, the header row frozen.
@@ -438,7 +418,7 @@ def export(request, area_code: str, period: Query[PeriodQuery]):
     "/dashboards/{area_code}/brief",
     response={200: None, **ERRORS},
     summary="The monthly brief of the area as PDF (staff)",
-    openapi_extra=_download("application/pdf", "brief-<area>-<yyyy-mm>.pdf"),
+    openapi_extra=file_download("brief-<area>-<yyyy-mm>.pdf", "application/pdf"),
 )
 def monthly_brief(
     request,

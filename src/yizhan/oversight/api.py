@@ -16,7 +16,7 @@ from yizhan.core.errors import ApplicationError
 from yizhan.core.pagination import YizhanPagination
 from yizhan.core.permissions import require_role
 from yizhan.core.roles import CONSOLE_ROLES, Role
-from yizhan.core.schemas import ERRORS
+from yizhan.core.schemas import ERRORS, file_download
 from yizhan.oversight import selectors, services
 from yizhan.points import services as points_services
 from yizhan.points.models import PointsSettings
@@ -241,30 +241,13 @@ def audit(request, filters: Query[AuditQuery]):
     return _Entries(selectors.audit_entries(request.user, **filters.filters()))
 
 
-_FILE = {"type": "string", "format": "binary"}
-
-
 @router.get(
     "/oversight/audit/export",
     response={200: None, **ERRORS},
     summary="Export the audit log search as CSV (streamed) or .xlsx (administrators)",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The file",
-                "content": {
-                    services.CSV_CONTENT_TYPE: {"schema": _FILE},
-                    services.XLSX_CONTENT_TYPE: {"schema": _FILE},
-                },
-                "headers": {
-                    "Content-Disposition": {
-                        "description": 'attachment; filename="audit-<area>-<time>.csv"',
-                        "schema": {"type": "string"},
-                    }
-                },
-            }
-        }
-    },
+    openapi_extra=file_download(
+        "audit-<area>-<time>.csv", services.CSV_CONTENT_TYPE, services.XLSX_CONTENT_TYPE
+    ),
 )
 def audit_export(
     request,

@@ -11,30 +11,11 @@ from ninja import Field, Router, Schema
 
 from yizhan.core.permissions import require_role
 from yizhan.core.roles import Role
-from yizhan.core.schemas import LIMITED
+from yizhan.core.schemas import LIMITED, file_download
 from yizhan.privacy import exports, services
 from yizhan.privacy.views import download_response
 
 router = Router(tags=["privacy"])
-
-_FILE = {"type": "string", "format": "binary"}
-
-
-def _download(content_type: str, name: str) -> dict:
-    return {
-        "responses": {
-            200: {
-                "description": "The file",
-                "content": {content_type: {"schema": _FILE}},
-                "headers": {
-                    "Content-Disposition": {
-                        "description": f'attachment; filename="{name}"',
-                        "schema": {"type": "string"},
-                    }
-                },
-            }
-        }
-    }
 
 
 class DeleteIn(Schema):
@@ -51,7 +32,7 @@ class DeletedOut(Schema):
     "/privacy/me/data.json",
     response={200: None, **LIMITED},
     summary="Download all my personal data as JSON (riders)",
-    openapi_extra=_download(exports.JSON_CONTENT_TYPE, "yizhan-my-data-<id>-<date>.json"),
+    openapi_extra=file_download("yizhan-my-data-<id>-<date>.json", exports.JSON_CONTENT_TYPE),
 )
 def data_json(request):
     """Everything Yizhan holds about the signed-in rider, one section per kind of record, each
@@ -64,7 +45,7 @@ def data_json(request):
     "/privacy/me/data.xlsx",
     response={200: None, **LIMITED},
     summary="Download all my personal data as Excel (riders)",
-    openapi_extra=_download(exports.XLSX_CONTENT_TYPE, "yizhan-my-data-<id>-<date>.xlsx"),
+    openapi_extra=file_download("yizhan-my-data-<id>-<date>.xlsx", exports.XLSX_CONTENT_TYPE),
 )
 def data_xlsx(request):
     """The same data as an Excel workbook: one sheet per kind, Chinese headings, date and

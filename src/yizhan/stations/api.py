@@ -50,7 +50,7 @@ from yizhan.core.permissions import (
     scope_code,
 )
 from yizhan.core.roles import CONSOLE_ROLES
-from yizhan.core.schemas import ERRORS, LIMITED, OkOut
+from yizhan.core.schemas import ERRORS, LIMITED, OkOut, file_download
 from yizhan.people.api import AreaRef
 from yizhan.stations import exchange, selectors, services
 from yizhan.stations import hours as hours_module
@@ -1056,26 +1056,17 @@ def station_create(request, payload: StationIn):
 
 # --- import and export (docs/stations-import.md) ---------------------------------------------
 
-_FILE = {"type": "string", "format": "binary"}
-_DOWNLOAD = {
-    "content": {
-        exchange.XLSX_CONTENT_TYPE: {"schema": _FILE},
-        exchange.CSV_CONTENT_TYPE.split(";")[0]: {"schema": _FILE},
-    },
-    "headers": {
-        "Content-Disposition": {
-            "description": 'attachment; filename="stations-….xlsx" (or .csv)',
-            "schema": {"type": "string"},
-        }
-    },
-}
-
 
 @router.get(
     "/stations/export",
     response={200: None, **ERRORS},
     summary="Download the stations you run as .xlsx or CSV, in the import's columns (staff)",
-    openapi_extra={"responses": {200: {"description": "The spreadsheet", **_DOWNLOAD}}},
+    openapi_extra=file_download(
+        "stations-….xlsx (or .csv)",
+        exchange.XLSX_CONTENT_TYPE,
+        exchange.CSV_CONTENT_TYPE,
+        description="The spreadsheet",
+    ),
 )
 def station_export(
     request,
@@ -1105,7 +1096,12 @@ def station_export(
     "/stations/import-template",
     response={200: None, **ERRORS},
     summary="Download an empty import sheet with one example row (staff)",
-    openapi_extra={"responses": {200: {"description": "The template", **_DOWNLOAD}}},
+    openapi_extra=file_download(
+        "stations-….xlsx (or .csv)",
+        exchange.XLSX_CONTENT_TYPE,
+        exchange.CSV_CONTENT_TYPE,
+        description="The template",
+    ),
 )
 def station_import_template(
     request, fmt: str = Query("xlsx", alias="format", description="xlsx (default) or csv")
