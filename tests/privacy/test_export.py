@@ -160,3 +160,15 @@ def test_the_rider_menu_links_my_data(world):
     page = client_for(world.rider.user).get("/rider/")
     assert page.status_code == 200
     assert 'href="/rider/my-data/"' in page.content.decode()
+
+
+def test_the_openapi_document_declares_the_json_download_as_json(db):
+    """Found by the fuzzer: the JSON download was declared a binary string, so a client that
+    parses the JSON it gets saw an answer that broke its own schema."""
+    from django.test import Client
+
+    doc = Client().get("/api/v1/openapi.json").json()
+    content = doc["paths"]["/api/v1/privacy/me/data.json"]["get"]["responses"]["200"]["content"]
+    assert content == {"application/json": {"schema": {"type": "object"}}}
+    xlsx = doc["paths"]["/api/v1/privacy/me/data.xlsx"]["get"]["responses"]["200"]["content"]
+    assert [c["schema"]["format"] for c in xlsx.values()] == ["binary"]
