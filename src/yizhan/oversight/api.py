@@ -18,8 +18,8 @@ from yizhan.core.permissions import require_role
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.core.schemas import ERRORS, file_download
 from yizhan.oversight import selectors, services
+from yizhan.points import selectors as points_selectors
 from yizhan.points import services as points_services
-from yizhan.points.models import PointsSettings
 
 router = Router(tags=["oversight"])
 
@@ -185,8 +185,7 @@ def rules_get(request, street: str):
     """0 means the rule is off (the default). Not public: a rule known is a rule dodged."""
     require_role(request.user, *CONSOLE)
     area = area_by_code(street, level=AreaLevel.STREET, field="street")
-    found = PointsSettings.objects.filter(street=area).first()
-    return found or PointsSettings(street=area, area_code=area.code)
+    return points_selectors.settings_of(area)
 
 
 @router.patch(

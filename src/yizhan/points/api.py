@@ -37,7 +37,7 @@ from yizhan.people.api import AreaRef
 from yizhan.people.models import User
 from yizhan.points import selectors, services
 from yizhan.points.choices import SeasonKind
-from yizhan.points.models import ManualAward, PointsSettings, Posting, SeasonScore
+from yizhan.points.models import ManualAward, Posting, SeasonScore
 
 router = Router(tags=["points"])
 CONSOLE = tuple(CONSOLE_ROLES)
@@ -573,9 +573,7 @@ def rule_set(request, payload: RuleIn):
 )
 def settings_get(request, street: str):
     area = area_by_code(street, level=AreaLevel.STREET, field="street")
-    found = PointsSettings.objects.filter(street=area).first()
-    # A street that never changed them has the defaults: show them without writing a row.
-    return found or PointsSettings(street=area, area_code=area.code)
+    return selectors.settings_of(area)
 
 
 @router.patch(

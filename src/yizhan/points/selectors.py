@@ -177,3 +177,11 @@ def rank_of(member: PointsAccount | None, *, season: str, area_code: str) -> int
         cursor.execute(sql, [season, area_code, member.pk])
         row = cursor.fetchone()
     return int(row[0]) if row is not None else None
+
+
+def settings_of(street: Any) -> PointsSettings:
+    """A street's points settings for reading: its row, or the defaults unsaved (a street that
+    never changed them gets no row written by being looked at; ``services.points_settings``
+    creates one for a write)."""
+    found = PointsSettings.objects.filter(street=street).first()
+    return found or PointsSettings(street=street, area_code=street.code)
