@@ -5,7 +5,9 @@ Pages use the session (with CSRF); API clients send ``Authorization: Bearer <tok
 resolve to the same user, and every endpoint then goes through the permission layer.
 """
 
+from django.db import DataError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
@@ -111,6 +113,26 @@ def http_error(request, exc: HttpError):
         message = _("The request body could not be read: please send valid JSON.")
         return _error(request, 400, "invalid_body", message)
     return _error(request, exc.status_code, "error", exc.message)
+
+
+@api.exception_handler(MultiPartParserError)
+def malformed_multipart(request, exc):
+    # A multipart body without a boundary (or a broken one): Django raises this, not a 400.
+    message = _("The request body could not be read: the multipart form is malformed.")
+    return _error(request, 400, "invalid_body", message)
+
+
+@api.exception_handler(OverflowError)
+def number_too_large(request, exc):
+    # An id or number beyond what the database stores (SQLite raises this for a query
+    # parameter such as ?department=-31898274325332894534973).
+    return _error(request, 400, "out_of_range", _("A number in the request is too large."))
+
+
+@api.exception_handler(DataError)
+def value_out_of_range(request, exc):
+    # PostgreSQL's refusal of a value its column cannot hold (numeric out of range …).
+    return _error(request, 400, "out_of_range", _("A value in the request is out of range."))
 
 
 @api.exception_handler(Http404)
