@@ -247,3 +247,51 @@ def test_people_served_per_station_and_period(world, corner, station, clock):
     assert selectors.people_served(both, since=date(2026, 9, 29)) == {station.pk: 3}
     assert selectors.people_served(both, until=date(2026, 9, 28)) == {station.pk: 1, corner.pk: 4}
     assert selectors.visit_totals(station, since=date(2026, 9, 30)) == {"people": 3, "visits": 2}
+
+
+# --- a check-in scanned offline and sent later (the phone's outbox) ---------------------------
+
+
+def scanned(station, user, key, at):
+    return s.visit_check_in(
+        station=station, token=s.qr_token(station), user=user, idempotency_key=key, scanned_at=at
+    )
+
+
+def test_an_offline_scan_counts_for_the_day_it_was_scanned(world, station, clock):
+    rider = world.rider.user
+    clock.set(local(2026, 9, 29, 7, 30))  # sent at 07:30 the next morning
+    visit = scanned(station, rider, "offline-0001", local(2026, 9, 28, 22, 15))
+    assert visit.already is False and visit.day == date(2026, 9, 28)
+    # Scanning again the same morning is a new period: another visit.
+    assert check_in(station, rider, "scan-0002").day == date(2026, 9, 29)
+    assert Visit.objects.count() == 2
+
+
+def test_an_offline_scan_too_old_is_refused_with_a_message(world, station, clock, settings):
+    settings.STATION_OFFLINE_CHECK_IN_HOURS = 24
+    clock.set(local(2026, 9, 30, 12))
+    before = state()
+    exc = refused(
+        lambda: scanned(station, world.rider.user, "offline-0002", local(2026, 9, 29, 11, 59))
+    )
+    assert exc.status == 400 and exc.code == "check_in_too_old" and "24" in str(exc.message)
+    assert state() == before
+
+
+def test_a_scan_time_ahead_of_ours_counts_as_now(world, station, clock):
+    clock.set(local(2026, 9, 28, 23, 59))
+    visit = scanned(station, world.rider.user, "offline-0003", local(2026, 9, 29, 0, 30))
+    assert visit.day == date(2026, 9, 28)
+
+
+def test_the_check_in_page_refuses_a_scan_time_that_is_not_a_time(world, station):
+    from tests.api.helpers import client_for
+
+    url = f"/s/{station.pk}/{s.qr_token(station)}/"
+    response = client_for(world.rider.user).post(
+        url, {"idempotency_key": "offline-0004", "scanned_at": "not-a-time"}
+    )
+    assert response.status_code == 400
+    assert "扫码时间" in response.content.decode()
+    assert not Visit.objects.exists()

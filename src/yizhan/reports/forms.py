@@ -165,6 +165,8 @@ class ReportForm(forms.Form):
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
     floor = forms.CharField(label=_("Floor"), max_length=20, required=False)
     idempotency_key = KeyField()
+    #: When the phone made it (set by the page's script; a report kept offline is sent later).
+    captured_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, categories: list[Category], communities: list, **kwargs: Any

@@ -135,6 +135,9 @@ class Report(TimeStampedModel):
     photo_taken_at = models.DateTimeField(_("photo taken at"), null=True, blank=True)
     photo_lat = models.FloatField(null=True, blank=True)
     photo_lng = models.FloatField(null=True, blank=True)
+    # When the rider's phone made it, if it was kept offline and sent later (the phone's clock:
+    # informational; deadlines run from ``created_at``, when it reached us).
+    captured_at = models.DateTimeField(_("made on the phone at"), null=True, blank=True)
     flags = models.JSONField(_("flags"), default=list, blank=True)
     # Workflow.
     department = models.ForeignKey(

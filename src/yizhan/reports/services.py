@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -603,6 +604,19 @@ def _alert_on_duty(report: Report) -> None:
     )
 
 
+#: A phone's clock may run this far ahead of ours.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def _plausible_capture(captured_at: datetime | None, now: datetime) -> datetime | None:
+    if not isinstance(captured_at, datetime) or timezone.is_naive(captured_at):
+        return None
+    oldest = now - timedelta(hours=settings.REPORT_CAPTURED_MAX_AGE_HOURS)
+    if not oldest <= captured_at <= now + CLOCK_SKEW:
+        return None
+    return min(captured_at, now)
+
+
 @_cleans_files
 def report_submit(
     *,
@@ -619,8 +633,13 @@ def report_submit(
     unit: Any = "",
     floor: Any = "",
     source: str = Source.APP,
+    captured_at: datetime | None = None,
 ) -> Report:
     """File a report (随手拍): up to six photos, a place, a category, a short text.
+
+    ``captured_at`` is when the phone made it (a report kept offline arrives later): kept as
+    said when it lies within ``REPORT_CAPTURED_MAX_AGE_HOURS`` before now and not in the future
+    beyond a few minutes of clock skew, dropped otherwise (the phone's clock is no authority).
 
     Everything is checked and every photo decoded before anything is written; a retry with the
     same key returns the first report; a refusal leaves no row and no file behind.
@@ -703,6 +722,7 @@ def report_submit(
             photo_taken_at=exif.taken_at if exif else None,
             photo_lat=exif.lat if keep_gps else None,
             photo_lng=exif.lng if keep_gps else None,
+            captured_at=_plausible_capture(captured_at, now),
             flags=flags,
             **place,
         )

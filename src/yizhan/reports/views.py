@@ -351,6 +351,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
             building=data["building"],
             unit=data["unit"],
             floor=data["floor"],
+            captured_at=data["captured_at"],
         )
     except ApplicationError as exc:
         return refusal(request, form, exc, draw)
@@ -640,6 +641,10 @@ def _console_page(
     events = timeline_rows(report, user)
     operate = can(user, Action.OPERATE, report)
     actions = {**_action_forms(report), **(overrides or {})} if operate else {}
+    for name, form in actions.items():
+        # Several forms share field names (note, reason …): ids unique to the page, so each
+        # label points at its own field.
+        form.auto_id = f"id_{name}_%s"
     duplicates = []
     if operate and report.can_merge():
         found = services.duplicates_near(

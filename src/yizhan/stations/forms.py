@@ -331,6 +331,8 @@ class WalkInForm(forms.Form):
 
 class CheckInForm(forms.Form):
     idempotency_key = KeyField()
+    #: When the code was scanned, for a check-in the phone kept offline and sends later.
+    scanned_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
 
 class StationImportForm(forms.Form):

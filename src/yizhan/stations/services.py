@@ -811,20 +811,46 @@ def qr_check(*, station: Station, token: Any) -> None:
         )
 
 
-def visit_check_in(*, station: Station, token: Any, user: Any, idempotency_key: str) -> Visit:
+def visit_check_in(
+    *,
+    station: Station,
+    token: Any,
+    user: Any,
+    idempotency_key: str,
+    scanned_at: datetime | None = None,
+) -> Visit:
     """A rider scanned the station's code: one visit per rider, station and period.
 
     Returns the visit; ``visit.already`` is True when the rider had already checked in this
     period (a second scan finds the first visit, nothing new is counted).
+
+    ``scanned_at`` is when the phone scanned the code, for a check-in kept offline and sent
+    later: the visit counts for that time's period and day when it arrives within
+    ``STATION_OFFLINE_CHECK_IN_HOURS``; later it is refused (400). A time ahead of ours (a
+    phone's clock) counts as now.
     """
     if not is_authenticated(user):
         raise Unauthenticated(_("Please log in first."))
     if user.role != Role.RIDER:
         raise Forbidden(_("Only riders check in at a station."), code="not_a_rider")
     qr_check(station=station, token=token)
+    if scanned_at is not None:
+        oldest = timezone.now() - timedelta(hours=settings.STATION_OFFLINE_CHECK_IN_HOURS)
+        if timezone.is_naive(scanned_at) or scanned_at < oldest:
+            raise ApplicationError(
+                _(
+                    "This check-in was scanned more than %(hours)s hours ago and no longer "
+                    "counts: scan the code again when you are at the station."
+                )
+                % {"hours": settings.STATION_OFFLINE_CHECK_IN_HOURS},
+                code="check_in_too_old",
+                field="scanned_at",
+            )
 
     def work() -> Visit:
         now = timezone.now()
+        if scanned_at is not None:
+            now = min(now, scanned_at)
         period = visit_period(now)
         try:
             with transaction.atomic():

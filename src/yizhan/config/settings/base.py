@@ -259,6 +259,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Stations: a rider's check-in counts once per station per this many hours (24: once a day,
 # in local time); the nearby search's largest radius.
 STATION_VISIT_PERIOD_HOURS = env_int("STATION_VISIT_PERIOD_HOURS", 24)
+# A check-in scanned offline and sent later still counts, for the period it was scanned in,
+# when it arrives within this many hours of the scan (the phone's outbox).
+STATION_OFFLINE_CHECK_IN_HOURS = env_int("STATION_OFFLINE_CHECK_IN_HOURS", 24)
+# A report kept offline keeps the time the phone made it when that is at most this old.
+REPORT_CAPTURED_MAX_AGE_HOURS = env_int("REPORT_CAPTURED_MAX_AGE_HOURS", 7 * 24)
 NEARBY_MAX_RADIUS_M = env_int("NEARBY_MAX_RADIUS_M", 20_000)
 
 # The working calendar for deadlines (core.workcalendar): the working periods of a working day.
