@@ -69,6 +69,12 @@ CASES = {
     "login": Case("GET", "people:login", (), None, row("ok", *["away"] * 7)),
     "logout": Case("POST", "people:logout", (), {}, row(*["away"] * 8)),
     "language": Case("POST", "people:language", (), {"language": "en"}, row(*["away"] * 8)),
+    # The installable app (core.pwa): the same for everyone, no one's data.
+    "manifest": Case("GET", "manifest", (), None, row(*["ok"] * 8)),
+    "service_worker": Case("GET", "service_worker", (), None, row(*["ok"] * 8)),
+    "offline": Case("GET", "offline", (), None, row(*["ok"] * 8)),
+    "outbox": Case("GET", "outbox", (), None, row(*["ok"] * 8)),
+    "text_size": Case("POST", "text_size", (), {"size": "large"}, row(*["away"] * 8)),
     "privacy": Case("GET", "people:privacy", (), None, row(*["ok"] * 8)),
     "register GET": Case("GET", "people:register", (), None, row("ok", *["away"] * 7)),
     "register POST": Case("POST", "people:register", (), REGISTRATION, row("go", *["away"] * 7)),

@@ -148,7 +148,8 @@ def test_a_busy_rider_sees_a_card_for_each_thing_with_the_right_links(world, lot
         "honours:mine",
     ):  # fmt: skip
         assert href(name) in page
-    assert page.count(">See all</a>") == 6
+    # Six action cards, and the nearest station's (a search around the rider).
+    assert page.count(">See all</a>") == 7
     # Events: the signed-up event, its time and the sign-up's status.
     assert href("events:detail", mine["event"].pk) in page
     assert ">交通安全培训</a>" in page and "Signed up" in page
@@ -191,7 +192,11 @@ def test_a_rider_with_nothing_sees_no_empty_cards(world):
     page = home_page(world.other_rider.user)
     for title in (*TITLES, "Events near me"):
         assert heading(title) not in page
-    assert "See all" not in page
+    # What matters now is always there: the balance, and the nearest open station (none here).
+    assert heading("My points") in page and ">0 points</a>" in page
+    assert heading("Nearest open station") in page
+    assert "None open near your work area now: search around you" in page
+    assert page.count(">See all</a>") == 1  # the nearby search
     assert "Log a duty" not in page
 
 
@@ -288,4 +293,18 @@ def test_cards_come_in_order_and_empty_ones_are_left_out(monkeypatch):
 
 
 def test_every_app_registers_its_card():
-    assert home.registered() == ["events", "duties", "wishes", "appeals", "reports", "honours"]
+    assert home.registered() == [
+        "points", "stations", "events", "duties", "wishes", "appeals", "reports", "honours",
+    ]  # fmt: skip
+
+
+def test_the_nearest_open_station_and_the_balance_come_first(world):
+    from tests.world import station_objects
+
+    made = station_objects(world)  # the station opens 08:00-22:00, the corner round the clock
+    page = home_page(world.rider.user)
+    assert page.index(heading("My points")) < page.index(heading("Nearest open station"))
+    shown = [s for s in (made["station"], made["corner"]) if href("stations:detail", s.pk) in page]
+    assert len(shown) == 1 and shown[0].name in page
+    assert href("points:rider_points") in page and href("rewards:shop") in page
+    assert 'class="quick"' in page and href("reports:new") in page

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("open311/v2/", include("yizhan.reports.open311_urls")),
+    path("", include("yizhan.core.urls")),
     path("", include("yizhan.people.urls")),
     path("", include("yizhan.points.urls")),
     path("", include("yizhan.rewards.urls")),

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from yizhan.core.permissions import is_console_user
+from yizhan.core.pwa import outbox_owner
 
 
 def site(request):
@@ -14,4 +15,6 @@ def site(request):
             "crs": settings.MAP_TILE_CRS,
         },
         "is_console_user": is_console_user(user),
+        "LARGE_TEXT": request.COOKIES.get("yz_text") == "large",
+        "OUTBOX_OWNER": outbox_owner(user),
     }

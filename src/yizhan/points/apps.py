@@ -35,3 +35,9 @@ class PointsConfig(AppConfig):
 
         # Points past their street's expiry date expire (a no-op where expiry is off).
         periodic("points.expire", 3600, points_expire_due)
+
+        from yizhan.core.home import register_card
+        from yizhan.points.selectors import home_card
+
+        # What matters now, on the rider's home page: the balance.
+        register_card("points", 1, home_card)

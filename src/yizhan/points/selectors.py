@@ -8,11 +8,15 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yizhan.core import crypto
 from yizhan.core.errors import ApplicationError
+from yizhan.core.home import Card, Item
 from yizhan.core.permissions import Action, restrict
+from yizhan.core.roles import Role
 from yizhan.people.validation import normalise_phone_or_none
 from yizhan.points.choices import AccountKind, AwardStatus
 from yizhan.points.models import (
@@ -185,3 +189,22 @@ def settings_of(street: Any) -> PointsSettings:
     creates one for a write)."""
     found = PointsSettings.objects.filter(street=street).first()
     return found or PointsSettings(street=street, area_code=street.code)
+
+
+def home_card(user: Any) -> Card | None:
+    """The rider's home card: their balance (and points about to expire). One or two queries."""
+    if getattr(user, "role", None) != Role.RIDER:
+        return None
+    balance = balance_of(user)
+    note = ""
+    expiring = expiring_soon(user)
+    if expiring is not None:
+        note = _("%(points)s expire on %(date)s") % {
+            "points": expiring.points,
+            "date": expiring.on.isoformat(),
+        }
+    items = [
+        Item(_("%(n)s points") % {"n": balance}, reverse("points:rider_points"), note),
+        Item(_("Spend them in the points shop"), reverse("rewards:shop")),
+    ]
+    return Card(_("My points"), items)

@@ -27,3 +27,9 @@ class StationsConfig(AppConfig):
         register(m.InspectionResult, Policy(area_field="inspection__area_code"))
         # A rider sees their own check-ins; the host sees its corner's; staff their area's.
         register(m.Visit, Policy(owner_field="rider"))
+
+        from yizhan.core.home import register_card
+        from yizhan.stations.views import home_card
+
+        # What matters now, on the rider's home page: the nearest open station.
+        register_card("stations", 2, home_card)

@@ -33,6 +33,7 @@ from yizhan.core import ratelimit
 from yizhan.core.audit import log_action
 from yizhan.core.errors import ApplicationError
 from yizhan.core.geo import CRS, navigation_links
+from yizhan.core.home import Card, Item
 from yizhan.core.pages import error_page, form_error, is_htmx, page
 from yizhan.core.pagination import page_of
 from yizhan.core.permissions import (
@@ -117,6 +118,27 @@ def status_words(status: hours_module.OpenStatus, now: datetime) -> tuple[str, s
     if status.changes_at is None:
         return "closed", _("Closed")
     return "closed", _("Closed · opens at %(time)s") % {"time": when_text(status.changes_at, now)}
+
+
+def home_card(user: Any) -> Card | None:
+    """The rider's home card: the nearest station open now to their usual work area (the
+    nearby search, one result), with a link to search around where they are. Two queries."""
+    rider = getattr(user, "rider", None) if user.role == Role.RIDER else None
+    if rider is None:
+        return None
+    query = selectors.nearby_query(
+        lat=rider.work_lat, lng=rider.work_lng, open_now=True, page_size=1, out_crs=CRS.WGS84
+    )
+    found = selectors.nearby(query).items
+    search = reverse("stations:nearby") + "?" + urlencode({"open": "1"})
+    if not found:
+        items = [Item(_("None open near your work area now: search around you"), search)]
+    else:
+        station = found[0]
+        now = timezone.now()
+        note = f"{distance_text(station.distance_m)} · {status_words(station.status, now)[1]}"
+        items = [Item(station.name, reverse("stations:detail", args=[station.id]), note)]
+    return Card(_("Nearest open station"), items, search)
 
 
 def _clock(minutes: int) -> str:
@@ -319,6 +341,9 @@ def check_in(request: HttpRequest, station_id: int, token: str) -> HttpResponse:
     if request.method == "POST":
         form = forms.CheckInForm(request.POST)
         if not form.is_valid():
+            if form.has_error("scanned_at"):
+                message = _("The time of the scan is not a date and time.")
+                return error_page(request, ApplicationError(message, field="scanned_at"))
             return error_page(
                 request,
                 ApplicationError(
@@ -336,6 +361,7 @@ def check_in(request: HttpRequest, station_id: int, token: str) -> HttpResponse:
                 token=token,
                 user=user,
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                scanned_at=form.cleaned_data["scanned_at"],
             )
         except ApplicationError as exc:
             return error_page(request, exc)

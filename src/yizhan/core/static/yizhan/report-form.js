@@ -152,19 +152,129 @@
     }
   }
 
-  /* One tap sends once (the idempotency key would make a second one harmless anyway). */
+  /* Sending. One tap sends once (the idempotency key would make a second one harmless anyway).
+     With outbox.js (and fetch), the photos are scaled down on the phone first and the report is
+     sent in the background: without a connection, or when it drops, the report is kept on the
+     phone with its key and sent later; a log-in that expired keeps it too. Any other answer
+     (the form with what to correct, a refusal) is shown as a plain submit would show it. */
   var submit = document.getElementById("report-submit");
-  if (submit) {
-    var label = submit.textContent;
+  var keyInput = form.querySelector("input[name=idempotency_key]");
+  var outbox = null; // outbox.js is deferred: it is there once the document has been parsed
+  var fromOutbox = new URLSearchParams(window.location.search).get("outbox");
+  var label = submit ? submit.textContent : "";
+  function busy(on) {
+    if (!submit) return;
+    if (on) { submit.setAttribute("aria-disabled", "true"); submit.textContent = submit.dataset.sending || label; }
+    else { submit.removeAttribute("aria-disabled"); submit.textContent = label; }
+  }
+  window.addEventListener("pageshow", function () { busy(false); });
+
+  function formData() {
+    var data = new FormData(form);
+    var files = photos && photos.files ? Array.prototype.slice.call(photos.files) : [];
+    data.delete("photos");
+    return Promise.all(files.map(outbox.scalePhoto)).then(function (scaled) {
+      scaled.forEach(function (file) { data.append("photos", file, file.name); });
+      return data;
+    });
+  }
+  function title() {
+    var category = form.querySelector("select[name=category]");
+    var chosen = category && category.selectedIndex > 0 ? category.options[category.selectedIndex].text : "";
+    var text = (form.querySelector("[name=description]") || {}).value || "";
+    return [chosen, text.slice(0, 30)].filter(Boolean).join(" · ");
+  }
+  function keep(data, reason) {
+    // When the phone made it: the report reaches the server later (only kept ones say so).
+    if (!data.get("captured_at")) data.set("captured_at", new Date().toISOString());
+    var item = { key: data.get("idempotency_key") || outbox.newKey(), kind: "report",
+      url: form.getAttribute("action"), title: title(), fields: [], files: [] };
+    data.forEach(function (value, name) {
+      if (name === "csrfmiddlewaretoken") return;
+      if (typeof value === "string") item.fields.push([name, value]);
+      else item.files.push({ field: name, name: value.name, type: value.type, blob: value });
+    });
+    return outbox.add(item).then(function () {
+      var note = document.getElementById("report-kept");
+      note.querySelector("[data-kept-text]").textContent = outbox.text(reason === "login" ? "kept_login" : "kept");
+      note.querySelector("[data-kept-login]").hidden = reason !== "login";
+      note.hidden = false;
+      form.hidden = true;
+      note.scrollIntoView();
+      note.focus();
+    });
+  }
+  if (form && submit) {
     form.addEventListener("submit", function (e) {
       if (e.submitter && e.submitter !== submit) return;
       if (submit.getAttribute("aria-disabled") === "true") { e.preventDefault(); return; }
-      submit.setAttribute("aria-disabled", "true");
-      submit.textContent = submit.dataset.sending || label;
+      busy(true);
+      outbox = window.YizhanOutbox;
+      if (!outbox || !window.fetch || !window.FormData) return; // a plain submit
+      e.preventDefault();
+      formData().then(function (data) {
+        if (navigator.onLine === false) return keep(data, "offline");
+        return fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
+          .then(function (response) {
+            var path = new URL(response.url, window.location.href).pathname;
+            if (/^\/login\//.test(path)) return keep(data, "login");
+            if (response.ok && response.redirected) {
+              var done = fromOutbox ? outbox.remove(fromOutbox) : Promise.resolve();
+              return done.then(function () { window.location.assign(response.url); });
+            }
+            return response.text().then(function (html) {
+              document.open();
+              document.write(html);
+              document.close();
+            });
+          }, function () { return keep(data, "offline"); });
+      }).catch(function () { busy(false); form.submit(); });
     });
-    window.addEventListener("pageshow", function () {
-      submit.removeAttribute("aria-disabled");
-      submit.textContent = label;
+  }
+
+  /* "Change and send again" from the outbox (?outbox=key): the kept report back in the form,
+     photos included, with its own key (the server wrote nothing for it). */
+  function restore(item) {
+    if (!item || item.kind !== "report") return;
+    var values = {};
+    item.fields.forEach(function (pair) { values[pair[0]] = pair[1]; });
+    ["lat", "lng", "crs", "community", "description", "address", "building", "unit", "floor",
+      "captured_at"].forEach(function (name) {
+      var input = form.querySelector("[name=" + name + "]");
+      if (input && values[name] !== undefined) input.value = values[name];
+    });
+    if (keyInput) keyInput.value = item.key;
+    if (photos && window.DataTransfer && item.files.length) {
+      var transfer = new DataTransfer();
+      item.files.forEach(function (f) {
+        transfer.items.add(new File([f.blob], f.name, { type: f.type || f.blob.type }));
+      });
+      photos.files = transfer.files;
+      photos.dispatchEvent(new Event("change"));
+    }
+    var notice = document.getElementById("report-restored");
+    if (notice) {
+      notice.querySelector("[data-restored-text]").textContent = item.message || "";
+      notice.hidden = false;
+    }
+    var categories = document.getElementById("report-categories");
+    if (categories && values.category) {
+      categories.addEventListener("htmx:afterSettle", function pick() {
+        categories.removeEventListener("htmx:afterSettle", pick);
+        var select = form.querySelector("select[name=category]");
+        if (select && select.querySelector("option[value='" + values.category.replace(/'/g, "") + "']")) {
+          select.value = values.category;
+          fire("yz:category");
+        }
+      });
+    }
+    if (values.lat && values.lng) show(parseFloat(values.lat), parseFloat(values.lng));
+    fire(values.lat ? "yz:place" : "yz:community");
+  }
+  if (fromOutbox) {
+    document.addEventListener("DOMContentLoaded", function () {
+      outbox = window.YizhanOutbox;
+      if (outbox) outbox.get(fromOutbox).then(restore);
     });
   }
 })();

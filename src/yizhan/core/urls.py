@@ -1,0 +1,14 @@
+"""The installable web app's addresses (``core.pwa``); the manifest and the service worker
+must sit at the root of the site."""
+
+from django.urls import path
+
+from yizhan.core import pwa
+
+urlpatterns = [
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+    path("outbox/", pwa.outbox, name="outbox"),
+    path("settings/text-size/", pwa.text_size, name="text_size"),
+]
