@@ -4,7 +4,19 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
+from tests.e2e.chromium import CHROMIUM, SKIP_REASON
 from tests.world import PASSWORD, build_world
+
+
+def pytest_report_header(config):
+    if CHROMIUM:
+        return f"e2e: Chromium at {CHROMIUM}"
+    return f"!!! {SKIP_REASON} !!!"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not CHROMIUM:
+        terminalreporter.write_sep("!", SKIP_REASON, red=True, bold=True)
 
 
 @pytest.fixture(autouse=True)
