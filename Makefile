@@ -20,7 +20,7 @@ DEV_SETTINGS := yizhan.config.settings.dev
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=benchmarks --ignore=docs \
 	--ignore=node_modules --ignore=build --ignore=dist
 
-.PHONY: help venv demo test bench fuzz lint format messages clean backup
+.PHONY: help venv demo test bench fuzz lint format messages clean backup screenshots
 
 help: ## Show this list
 	@echo "Yizhan 驿站 — make targets:"
@@ -74,6 +74,9 @@ demo: venv ## Create the venv, migrate, load the demo street and serve it on htt
 
 test: venv ## Run the test suite (SQLite, in parallel)
 	$(VENV)/bin/pytest -q -n auto
+
+screenshots: venv ## The README's pictures from the demo, in headless Chromium (docs/screenshots/)
+	$(VENV_PY) tools/screenshots.py
 
 FUZZ_EXAMPLES ?= 25
 
