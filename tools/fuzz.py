@@ -143,6 +143,12 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([str(VENV_BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def _media_dirs(template: Path, env: dict[str, str]) -> list[tuple[Path, Path]]:
+    """(in the template, in use) for the photos: MEDIA_ROOT and the private originals beside it."""
+    media = Path(env["MEDIA_ROOT"])
+    return [(template / "media", media), (template / "media-private", Path(f"{media}-private"))]
+
+
 def prepare_database(env: dict[str, str], var_dir: Path, template: Path | None) -> None:
     db_url = env.get("DATABASE_URL", "")
     if db_url.startswith("postgres"):
@@ -151,6 +157,9 @@ def prepare_database(env: dict[str, str], var_dir: Path, template: Path | None) 
     elif template and (template / "yizhan.sqlite3").exists():
         say(f"== copying the demo database from {template}")
         shutil.copy2(template / "yizhan.sqlite3", var_dir / "yizhan.sqlite3")
+        for kept, media in _media_dirs(template, env):  # the demo's photos (if the template has)
+            if kept.is_dir():
+                shutil.copytree(kept, media, dirs_exist_ok=True)
         manage(env, "migrate", "--noinput", "-v", "0")
         return
     say("== migrate and load the demo (a few minutes)")
@@ -159,6 +168,9 @@ def prepare_database(env: dict[str, str], var_dir: Path, template: Path | None) 
     if template and not db_url.startswith("postgres"):
         template.mkdir(parents=True, exist_ok=True)
         shutil.copy2(var_dir / "yizhan.sqlite3", template / "yizhan.sqlite3")
+        for kept, media in _media_dirs(template, env):
+            if media.is_dir():
+                shutil.copytree(media, kept, dirs_exist_ok=True)
 
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:

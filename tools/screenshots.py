@@ -93,10 +93,14 @@ def take(browser, base: str) -> list[Path]:
             options.update(viewport=DESKTOP)
         return browser.new_context(**options, **extra)
 
-    def shot(page, name: str, *, full: bool = False) -> None:
+    def shot(page, name: str, *, full: bool = False, height: int | None = None) -> None:
         page.wait_for_load_state("networkidle")
         path = OUT / f"{name}.png"
-        page.screenshot(path=str(path), full_page=full)
+        if height:  # the top of a long page: the form, the map and the first results
+            clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+            page.screenshot(path=str(path), full_page=True, clip=clip)
+        else:
+            page.screenshot(path=str(path), full_page=full)
         saved.append(path)
 
     rider = context(
@@ -107,7 +111,7 @@ def take(browser, base: str) -> list[Path]:
     page.goto("/rider/")
     shot(page, "rider-home", full=True)
     page.goto(f"/nearby/?lat={HERE[0]}&lng={HERE[1]}&crs=wgs84&open=1")
-    shot(page, "rider-nearby", full=True)
+    shot(page, "rider-nearby", height=1500)
     page.goto("/report/")
     shot(page, "rider-report")
     rider.close()
@@ -116,7 +120,7 @@ def take(browser, base: str) -> list[Path]:
     page = staff.new_page()
     log_in(page, STAFF)
     page.goto("/console/reports/")
-    shot(page, "staff-triage")
+    shot(page, "staff-triage", height=1400)
     staff.close()
 
     admin = context(False)
