@@ -57,7 +57,7 @@ def ready(page) -> None:
         page.reload()
     page.wait_for_function(
         "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=20_000,
+        timeout=45_000,
     )
 
 
@@ -140,7 +140,7 @@ def test_a_report_made_offline_arrives_once(world, password, street, phone, shot
         lambda r: sent.append(r) if r.method == "POST" and r.url.endswith("/report/") else None,
     )
     phone.context.set_offline(False)
-    phone.wait_for_function(GONE, timeout=20_000)
+    phone.wait_for_function(GONE, timeout=45_000)
     assert Report.objects.count() == 1
     report = Report.objects.get()
     assert report.description == "楼道里堆满纸箱，挡住了消防通道"
@@ -161,7 +161,7 @@ def test_a_report_made_offline_arrives_once(world, password, street, phone, shot
                    return window.YizhanOutbox.add(item)
                      .then(() => window.YizhanOutbox.flush()); }"""
     )
-    phone.wait_for_function(GONE)
+    phone.wait_for_function(GONE, timeout=45_000)
     assert Report.objects.count() == 1
     assert len(sent) == 2
     phone.goto("/reports/mine/")
@@ -184,7 +184,7 @@ def test_a_station_check_in_scanned_offline_counts_once(world, password, phone, 
     before = Visit.objects.filter(station=station, rider=world.rider.user).count()
     phone.context.set_offline(False)
     phone.evaluate("window.dispatchEvent(new Event('online'))")
-    phone.wait_for_function(GONE, timeout=20_000)
+    phone.wait_for_function(GONE, timeout=45_000)
     visits = Visit.objects.filter(station=station, rider=world.rider.user)
     assert visits.count() == before + 1
     assert visits.order_by("-created_at").first().day == timezone.localdate()
@@ -214,7 +214,7 @@ def test_a_session_that_expired_offline_loses_nothing(
     phone.fill("input[name=password]", password)
     phone.click("main form.card button[type=submit]")
     phone.wait_for_url("**/outbox/")
-    phone.wait_for_function(GONE, timeout=20_000)
+    phone.wait_for_function(GONE, timeout=45_000)
     assert Report.objects.count() == 1
 
 
@@ -232,7 +232,7 @@ def test_a_queued_report_whose_category_was_removed(world, password, street, pho
     )
     phone.context.set_offline(False)
     phone.goto("/outbox/")
-    phone.locator(".outbox-item.state-attention").wait_for(timeout=20_000)
+    phone.locator(".outbox-item.state-attention").wait_for(timeout=45_000)
     text = phone.locator(".outbox-item").inner_text()
     assert "未被接受" in text or "没有接受" in text
     shot(phone, "outbox-needs-attention")
@@ -321,12 +321,12 @@ def test_a_shared_phone_sends_a_kept_report_only_as_the_rider_who_made_it(
     phone.context.set_offline(False)
     log_in(phone, "13812345678", password, expect=r"/rider/")
     phone.goto("/outbox/")
-    phone.locator(".outbox-item.state-other").wait_for(timeout=20_000)
+    phone.locator(".outbox-item.state-other").wait_for(timeout=45_000)
     assert "另一个账号" in phone.locator(".outbox-item").inner_text()
     assert Report.objects.count() == 0
     # Back to the rider who made it: sent, as theirs.
     phone.context.clear_cookies()
     log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
     phone.goto("/outbox/")
-    phone.wait_for_function(GONE, timeout=20_000)
+    phone.wait_for_function(GONE, timeout=45_000)
     assert Report.objects.get().reporter_id == world.rider.user_id
