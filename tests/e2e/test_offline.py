@@ -79,6 +79,18 @@ def fill_report(page, street, photo: str, *, text: str = "楼道里堆满纸箱�
     page.fill("#id_description", text)
 
 
+def keep_a_report_offline(phone, password, street, tmp_path) -> None:
+    """The rider logs in, opens the report form online, fills it, and sends it offline."""
+    photo = big_jpeg(tmp_path, taken=timezone.localtime())
+    log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
+    phone.goto("/report/")
+    ready(phone)
+    fill_report(phone, street, photo)
+    phone.context.set_offline(True)
+    phone.click("#report-submit")
+    phone.locator("#report-kept").wait_for(state="visible")
+
+
 def test_the_app_is_installable(world, password, phone, shot):
     manifest = phone.request.get("/manifest.webmanifest")
     assert manifest.status == 200
@@ -193,14 +205,7 @@ def test_a_station_check_in_scanned_offline_counts_once(world, password, phone, 
 def test_a_session_that_expired_offline_loses_nothing(
     world, password, street, phone, shot, tmp_path
 ):
-    photo = big_jpeg(tmp_path, taken=timezone.localtime())
-    log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
-    phone.goto("/report/")
-    ready(phone)
-    fill_report(phone, street, photo)
-    phone.context.set_offline(True)
-    phone.click("#report-submit")
-    phone.locator("#report-kept").wait_for(state="visible")
+    keep_a_report_offline(phone, password, street, tmp_path)
     # Logged out elsewhere (or the session expired) while the phone was offline.
     phone.context.clear_cookies()
     phone.context.set_offline(False)
@@ -219,14 +224,7 @@ def test_a_session_that_expired_offline_loses_nothing(
 
 
 def test_a_queued_report_whose_category_was_removed(world, password, street, phone, shot, tmp_path):
-    photo = big_jpeg(tmp_path, taken=timezone.localtime())
-    log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
-    phone.goto("/report/")
-    ready(phone)
-    fill_report(phone, street, photo)
-    phone.context.set_offline(True)
-    phone.click("#report-submit")
-    phone.locator("#report-kept").wait_for(state="visible")
+    keep_a_report_offline(phone, password, street, tmp_path)
     report_services.category_update(
         category=street["stairwell_clutter"], actor=world.street_admin, is_active=False
     )
@@ -308,14 +306,7 @@ def test_a_big_photo_is_scaled_on_the_phone_an_undecodable_one_left_to_the_serve
 def test_a_shared_phone_sends_a_kept_report_only_as_the_rider_who_made_it(
     world, password, street, phone, tmp_path
 ):
-    photo = big_jpeg(tmp_path, taken=timezone.localtime())
-    log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
-    phone.goto("/report/")
-    ready(phone)
-    fill_report(phone, street, photo)
-    phone.context.set_offline(True)
-    phone.click("#report-submit")
-    phone.locator("#report-kept").wait_for(state="visible")
+    keep_a_report_offline(phone, password, street, tmp_path)
     # Before it is sent, the rider's session ends and another rider logs in on the same phone.
     phone.context.clear_cookies()
     phone.context.set_offline(False)
