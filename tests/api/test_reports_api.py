@@ -915,3 +915,21 @@ def test_our_schema_names_are_unique_in_the_openapi_document():
     ours = {"yizhan.reports.api", "yizhan.notifications.api"}
     clashes = {name: mods for name, mods in where.items() if len(mods) > 1 and mods & ours}
     assert clashes == {}
+
+
+def test_an_app_says_when_a_report_kept_offline_was_made(world, made, rider, media):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    category = made["categories"]["flying_wire"]
+    made_at = (timezone.now() - timedelta(hours=3)).replace(microsecond=0)
+    response = submit(rider, category, key="offline-api-0001", captured_at=made_at.isoformat())
+    assert response.status_code == 201, response.content
+    assert response.json()["captured_at"].startswith(made_at.strftime("%Y-%m-%dT"))
+    assert Report.objects.get(pk=response.json()["id"]).captured_at == made_at
+    # Not a time: a 422 naming the field, nothing written.
+    before = Report.objects.count()
+    bad = submit(rider, category, key="offline-api-0002", captured_at="last tuesday")
+    assert bad.status_code == 422 and "captured_at" in bad.json()["message"]
+    assert Report.objects.count() == before

@@ -245,6 +245,9 @@ class ReportDetailOut(ReportOut):
     acknowledged_at: datetime | None
     reopen_count: int
     photo_taken_at: datetime | None = Field(..., description="From the first photo's EXIF")
+    captured_at: datetime | None = Field(
+        None, description="When the phone made it, for a report kept offline and sent later"
+    )
     photos: list[ReportPhotoOut]
     timeline: list[ReportEventOut]
     actions: list[str] = Field(..., description="What the caller may do to it now")
@@ -545,6 +548,7 @@ def _detail(request, report: Report) -> dict:
         acknowledged_at=report.acknowledged_at,
         reopen_count=report.reopen_count,
         photo_taken_at=report.photo_taken_at,
+        captured_at=report.captured_at,
         photos=[_photo(photo) for photo in photos],
         timeline=[_event(user, event) for event in events],
         actions=_actions(user, report),
@@ -791,11 +795,14 @@ def report_submit(
     unit: Form[str] = "",
     floor: Form[str] = "",
     photos: File[list[UploadedFile]] = None,
+    captured_at: Form[datetime | None] = None,
     key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
 ):
     """Multipart form: ``photos`` repeated (JPEG, PNG, WebP or HEIC; up to 6), ``category``
     (an id from ``GET /reports/categories``), ``lat``/``lng`` in ``crs``, ``description`` (up to
-    500 characters), and ``address``, ``building``, ``unit``, ``floor`` for indoor hazards. The
+    500 characters), and ``address``, ``building``, ``unit``, ``floor`` for indoor hazards;
+    ``captured_at`` (ISO 8601 with a zone) when an app kept the report offline and sends it
+    later (informational: kept if within ``REPORT_CAPTURED_MAX_AGE_HOURS``). The
     ``Idempotency-Key`` header is required; a retry with it returns the first report (201
     again). Each refusal is a 400 naming the field, and nothing is written."""
     key = check_key(key)
@@ -813,6 +820,7 @@ def report_submit(
         floor=floor,
         photos=photos or [],
         idempotency_key=key,
+        captured_at=captured_at,
     )
     return Status(201, _fresh(request, report.pk))
 
