@@ -75,6 +75,11 @@ CASES = {
     "offline": Case("GET", "offline", (), None, row(*["ok"] * 8)),
     "outbox": Case("GET", "outbox", (), None, row(*["ok"] * 8)),
     "text_size": Case("POST", "text_size", (), {"size": "large"}, row(*["away"] * 8)),
+    # Operations (core.ops): the same for everyone; /metrics answers the loopback (the test
+    # client) or a bearer token (tests/core/test_ops.py).
+    "healthz": Case("GET", "healthz", (), None, row(*["ok"] * 8)),
+    "readyz": Case("GET", "readyz", (), None, row(*["ok"] * 8)),
+    "metrics": Case("GET", "metrics", (), None, row(*["ok"] * 8)),
     "privacy": Case("GET", "people:privacy", (), None, row(*["ok"] * 8)),
     "register GET": Case("GET", "people:register", (), None, row("ok", *["away"] * 7)),
     "register POST": Case("POST", "people:register", (), REGISTRATION, row("go", *["away"] * 7)),

@@ -3,7 +3,7 @@ must sit at the root of the site."""
 
 from django.urls import path
 
-from yizhan.core import pwa
+from yizhan.core import ops, pwa
 
 urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
@@ -11,4 +11,8 @@ urlpatterns = [
     path("offline/", pwa.offline, name="offline"),
     path("outbox/", pwa.outbox, name="outbox"),
     path("settings/text-size/", pwa.text_size, name="text_size"),
+    # Operations (core.ops): liveness, readiness, Prometheus metrics.
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics, name="metrics"),
 ]

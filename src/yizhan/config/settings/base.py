@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yizhan.core.ops.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -292,10 +293,27 @@ NOTIFICATION_CHANNELS = env_list(
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
+# /metrics (core/ops.py): with a token, scrapes must send it as a bearer token; without one,
+# only the loopback may read it.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Log lines as text (development) or one JSON object per line (LOG_FORMAT=json; production's
+# default), each with the request's id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "yizhan.core.ops.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "yizhan.core.ops.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

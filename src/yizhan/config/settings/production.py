@@ -2,10 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from yizhan.config.env import env_bool, env_int, env_list
+from yizhan.config.env import env_bool, env_int, env_list, env_str
 
 from .base import *  # noqa: F403
-from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY
+from .base import DEBUG, DEFAULT_SECRET_KEY, LOGGING, SECRET_KEY
 
 # No development default here: the operator names the hosts this site answers to.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
@@ -43,3 +43,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 # address to X-Forwarded-For: without this every client would share the proxy's address and
 # one rider's mistakes would lock everybody out of the rate limits. 0 when serving directly.
 YIZHAN_TRUSTED_PROXY_HOPS = env_int("YIZHAN_TRUSTED_PROXY_HOPS", 1)
+# One JSON object per log line (with the request id) unless LOG_FORMAT=text.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "text"
