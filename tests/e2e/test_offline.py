@@ -61,6 +61,14 @@ def ready(page) -> None:
     )
 
 
+def wait_sent(page, timeout: int = 45_000) -> None:
+    """Wait until the outbox is empty; on a time-out, say what it still holds."""
+    try:
+        page.wait_for_function(GONE, timeout=timeout)
+    except Exception as exc:
+        raise AssertionError(f"the outbox still holds {outbox_items(page)}") from exc
+
+
 def outbox_items(page) -> list[dict]:
     return page.evaluate(
         """() => window.YizhanOutbox.all().then(items => items.map(i => (
@@ -152,7 +160,7 @@ def test_a_report_made_offline_arrives_once(world, password, street, phone, shot
         lambda r: sent.append(r) if r.method == "POST" and r.url.endswith("/report/") else None,
     )
     phone.context.set_offline(False)
-    phone.wait_for_function(GONE, timeout=45_000)
+    wait_sent(phone)
     assert Report.objects.count() == 1
     report = Report.objects.get()
     assert report.description == "楼道里堆满纸箱，挡住了消防通道"
@@ -173,7 +181,7 @@ def test_a_report_made_offline_arrives_once(world, password, street, phone, shot
                    return window.YizhanOutbox.add(item)
                      .then(() => window.YizhanOutbox.flush()); }"""
     )
-    phone.wait_for_function(GONE, timeout=45_000)
+    wait_sent(phone)
     assert Report.objects.count() == 1
     assert len(sent) == 2
     phone.goto("/reports/mine/")
@@ -196,7 +204,7 @@ def test_a_station_check_in_scanned_offline_counts_once(world, password, phone, 
     before = Visit.objects.filter(station=station, rider=world.rider.user).count()
     phone.context.set_offline(False)
     phone.evaluate("window.dispatchEvent(new Event('online'))")
-    phone.wait_for_function(GONE, timeout=45_000)
+    wait_sent(phone)
     visits = Visit.objects.filter(station=station, rider=world.rider.user)
     assert visits.count() == before + 1
     assert visits.order_by("-created_at").first().day == timezone.localdate()
@@ -219,7 +227,7 @@ def test_a_session_that_expired_offline_loses_nothing(
     phone.fill("input[name=password]", password)
     phone.click("main form.card button[type=submit]")
     phone.wait_for_url("**/outbox/")
-    phone.wait_for_function(GONE, timeout=45_000)
+    wait_sent(phone)
     assert Report.objects.count() == 1
 
 
@@ -319,5 +327,5 @@ def test_a_shared_phone_sends_a_kept_report_only_as_the_rider_who_made_it(
     phone.context.clear_cookies()
     log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
     phone.goto("/outbox/")
-    phone.wait_for_function(GONE, timeout=45_000)
+    wait_sent(phone)
     assert Report.objects.get().reporter_id == world.rider.user_id
