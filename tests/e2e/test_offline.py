@@ -80,7 +80,11 @@ def outbox_items(page) -> list[dict]:
 def fill_report(page, street, photo: str, *, text: str = "楼道里堆满纸箱，挡住了消防通道") -> None:
     page.goto("/report/")
     page.set_input_files("#id_photos", photo)
-    page.select_option("#id_community", "440000001001")
+    # Choosing the community reloads its categories (htmx): choose one after the reload, or
+    # the new list replaces the choice.
+    with page.expect_response("**/report/categories/**"):
+        page.select_option("#id_community", "440000001001")
+    page.wait_for_load_state("networkidle")
     wanted = street["stairwell_clutter"].pk
     page.wait_for_selector(f"select[name=category] option[value='{wanted}']", state="attached")
     page.select_option("select[name=category]", str(street["stairwell_clutter"].pk))

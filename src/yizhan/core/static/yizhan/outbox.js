@@ -111,6 +111,7 @@
     var doc = new DOMParser().parseFromString(html, "text/html");
     var parts = [];
     doc.querySelectorAll(".errorlist li, [role=alert] p, [data-testid=form-error]").forEach(function (el) {
+      if (el.closest("[hidden]")) return; // a notice the page keeps for its script, not shown
       var t = el.textContent.trim();
       if (t && parts.indexOf(t) === -1) parts.push(t);
     });

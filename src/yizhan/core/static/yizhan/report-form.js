@@ -152,6 +152,25 @@
     }
   }
 
+  /* The category list is reloaded when the place changes: a category chosen while the reload
+     was on its way is kept when the new list still has it. */
+  var categoryBox = document.getElementById("report-categories");
+  if (categoryBox) {
+    var chosenCategory = "";
+    categoryBox.addEventListener("htmx:beforeSwap", function () {
+      var select = form.querySelector("select[name=category]");
+      chosenCategory = select ? select.value : "";
+    });
+    categoryBox.addEventListener("htmx:afterSettle", function () {
+      var select = form.querySelector("select[name=category]");
+      if (!select || select.value || !chosenCategory) return;
+      if (select.querySelector("option[value='" + chosenCategory.replace(/'/g, "") + "']")) {
+        select.value = chosenCategory;
+        fire("yz:category");
+      }
+    });
+  }
+
   /* Sending. One tap sends once (the idempotency key would make a second one harmless anyway).
      With outbox.js (and fetch), the photos are scaled down on the phone first and the report is
      sent in the background: without a connection, or when it drops, the report is kept on the
