@@ -219,7 +219,7 @@ def test_a_session_that_expired_offline_loses_nothing(
 ):
     keep_a_report_offline(phone, password, street, tmp_path)
     # Logged out elsewhere (or the session expired) while the phone was offline.
-    phone.context.clear_cookies()
+    phone.context.clear_cookies(name="sessionid")  # the session ends; the CSRF cookie stays
     phone.context.set_offline(False)
     phone.goto("/outbox/")
     phone.locator(".outbox-item.state-login").wait_for()
@@ -320,7 +320,7 @@ def test_a_shared_phone_sends_a_kept_report_only_as_the_rider_who_made_it(
 ):
     keep_a_report_offline(phone, password, street, tmp_path)
     # Before it is sent, the rider's session ends and another rider logs in on the same phone.
-    phone.context.clear_cookies()
+    phone.context.clear_cookies(name="sessionid")  # the session ends; the CSRF cookie stays
     phone.context.set_offline(False)
     log_in(phone, "13812345678", password, expect=r"/rider/")
     phone.goto("/outbox/")
@@ -328,7 +328,7 @@ def test_a_shared_phone_sends_a_kept_report_only_as_the_rider_who_made_it(
     assert "另一个账号" in phone.locator(".outbox-item").inner_text()
     assert Report.objects.count() == 0
     # Back to the rider who made it: sent, as theirs.
-    phone.context.clear_cookies()
+    phone.context.clear_cookies(name="sessionid")  # the session ends; the CSRF cookie stays
     log_in(phone, RIDER_PHONE, password, expect=r"/rider/")
     phone.goto("/outbox/")
     wait_sent(phone)
