@@ -106,3 +106,13 @@ def test_log_lines_carry_the_request_id_as_json():
         assert json.loads(ops.JsonFormatter().format(record))["request_id"] == "req-12345678"
     finally:
         ops._request_id.reset(token)
+
+
+def test_behind_the_proxy_metrics_see_the_client_not_the_proxy(db, settings):
+    """nginx on the same host makes every request come from the loopback: /metrics must judge
+    the client's address as the rate limits do (core.ratelimit.client_ip)."""
+    settings.YIZHAN_TRUSTED_PROXY_HOPS = 1
+    outside = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert outside.get("/metrics").status_code == 403
+    local = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert local.get("/metrics").status_code == 200

@@ -26,6 +26,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -34,7 +35,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -46,6 +46,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
+
+from yizhan.core.ratelimit import client_ip
 
 logger = logging.getLogger("yizhan.ops")
 
@@ -128,26 +130,22 @@ def _observe(request: HttpRequest, response: HttpResponse, seconds: float) -> No
     ).observe(seconds)
 
 
+#: Figures read from the database when Prometheus scrapes, registered by the apps that own them
+#: (core knows no app above it): name → (help, function returning a number).
+_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {}
+
+
+def register_gauge(name: str, help_text: str, read: Callable[[], float]) -> None:
+    """Register (or replace) a gauge read at scrape time; ``read`` must be one cheap query."""
+    _GAUGES[name] = (help_text, read)
+
+
 class DomainCollector:
-    """Figures read from the database when Prometheus scrapes (two indexed counts)."""
+    """The registered gauges, each read once per scrape."""
 
     def collect(self):
-        from yizhan.notifications.models import Delivery
-        from yizhan.reports.choices import ReportStatus
-        from yizhan.reports.models import Report
-
-        overdue = Report.objects.filter(
-            status=ReportStatus.DISPATCHED, deadline_at__lt=timezone.now()
-        ).count()
-        yield GaugeMetricFamily(
-            "yizhan_reports_overdue", "Dispatched reports past their deadline", value=overdue
-        )
-        failed = Delivery.objects.filter(status=Delivery.Status.FAILED).count()
-        yield GaugeMetricFamily(
-            "yizhan_notification_deliveries_failed",
-            "Notification deliveries that failed (kept until the retention job removes them)",
-            value=failed,
-        )
+        for name, (help_text, read) in sorted(_GAUGES.items()):
+            yield GaugeMetricFamily(name, help_text, value=read())
 
 
 def _exposition() -> bytes:
@@ -166,7 +164,9 @@ def _may_scrape(request: HttpRequest) -> bool:
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return constant_time_compare(given, token)
-    return settings.DEBUG or request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
+    # The client's address as the rate limits see it (behind the trusted proxies), not the
+    # proxy's own, which is the loopback when nginx runs on the same host.
+    return settings.DEBUG or client_ip(request) in {"127.0.0.1", "::1"}
 
 
 # --- the views ---------------------------------------------------------------------------------

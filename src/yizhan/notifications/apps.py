@@ -21,3 +21,11 @@ class NotificationsConfig(AppConfig):
             m.Delivery,
             Policy(area_field=None, owner_field="notification__recipient", role_actions={}),
         )
+
+        from yizhan.core.ops import register_gauge
+
+        register_gauge(
+            "yizhan_notification_deliveries_failed",
+            "Notification deliveries that failed (kept until the retention job removes them)",
+            lambda: m.Delivery.objects.filter(status=m.Delivery.Status.FAILED).count(),
+        )

@@ -56,3 +56,10 @@ class ReportsConfig(AppConfig):
 
         # The rider's home page shows this app's card (``core.home``).
         register_card("reports", 50, home_card)
+
+        from yizhan.core.ops import register_gauge
+        from yizhan.reports.selectors import overdue_count
+
+        register_gauge(
+            "yizhan_reports_overdue", "Dispatched reports past their deadline", overdue_count
+        )

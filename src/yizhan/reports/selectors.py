@@ -96,6 +96,14 @@ def overdue(user: Any) -> QuerySet:
     )
 
 
+def overdue_count() -> int:
+    """Overdue reports across the platform, for the operators' metrics (``core.ops``): one
+    count on the (status, deadline_at) index; no user, so no area scope."""
+    return Report.objects.filter(
+        status=ReportStatus.DISPATCHED, deadline_at__lt=timezone.now()
+    ).count()
+
+
 def filter_reports(
     qs: QuerySet,
     *,
