@@ -62,9 +62,12 @@ class Expiring:
     on: date
 
 
-def expiring_soon(user: Any, *, today: date | None = None) -> Expiring | None:
-    """The next points to expire for the member, when their street has expiry on."""
-    account = account_of(user)
+def expiring_soon(
+    user: Any, *, today: date | None = None, account: PointsAccount | None = None
+) -> Expiring | None:
+    """The next points to expire for the member, when their street has expiry on (``account``:
+    the member's account when the caller has already read it)."""
+    account = account if account is not None else account_of(user)
     if account is None or not account.balance:
         return None
     try:
@@ -195,9 +198,10 @@ def home_card(user: Any) -> Card | None:
     """The rider's home card: their balance (and points about to expire). One or two queries."""
     if getattr(user, "role", None) != Role.RIDER:
         return None
-    balance = balance_of(user)
+    account = account_of(user)  # read once for the balance and the expiry
+    balance = account.balance if account is not None else 0
     note = ""
-    expiring = expiring_soon(user)
+    expiring = expiring_soon(user, account=account) if balance else None
     if expiring is not None:
         note = _("%(points)s expire on %(date)s") % {
             "points": expiring.points,
