@@ -65,3 +65,35 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(
                 f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
             )
+
+
+@pytest.fixture
+def task_queue():
+    """The project's Huey on a real Redis queue of the test's own (as in production: tasks wait
+    for a worker; ``run_next_task`` plays the worker). Skipped without Redis on this machine."""
+    import uuid
+
+    import redis
+    from huey.storage import RedisStorage
+
+    from yizhan.core import tasks
+
+    url = "redis://127.0.0.1:6379/5"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (CI has one)")
+    queue = tasks.huey()
+    saved = (queue._immediate, queue.storage)
+    queue._immediate = False
+    queue.storage = RedisStorage(name=f"yizhan-test-{uuid.uuid4().hex[:8]}", url=url)
+    yield queue
+    queue.storage.flush_all()
+    queue._immediate, queue.storage = saved
+
+
+def run_next_task(queue) -> None:
+    """What a worker does with the next message on ``queue``."""
+    message = queue.dequeue()
+    assert message is not None, "the queue is empty"
+    queue.execute(message)

@@ -22,12 +22,12 @@ def test_healthz_answers_without_the_database(db, django_assert_num_queries):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_readyz_checks_the_database_the_cache_and_the_storage(db, tmp_path):
+def test_readyz_checks_the_database_the_cache_the_storage_and_the_queue(db, tmp_path):
     response = Client().get("/readyz")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "cache", "storage"}
+    assert set(body["checks"]) == {"database", "cache", "storage", "queue"}
     assert all(check["ok"] for check in body["checks"].values())
     assert not list((tmp_path / "media" / "readyz").glob("*"))  # the probe file is gone
 

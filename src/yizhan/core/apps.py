@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from yizhan.core import jobs
+        from yizhan.core import checks, jobs, tasks  # noqa: F401 - checks registers itself
         from yizhan.core.models import AuditEntry, Holiday
         from yizhan.core.permissions import Action, Policy, register
         from yizhan.core.roles import Role
@@ -25,6 +25,7 @@ class CoreConfig(AppConfig):
         )
         # The working calendar is national: everyone reads it, the operator keeps it.
         register(Holiday, Policy(area_field=None, public_view=True, role_actions={}))
+        tasks.register_metrics()
         self._start_jobs(jobs)
 
     @staticmethod

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import close_old_connections
 
 logger = logging.getLogger("yizhan.jobs")
@@ -43,6 +44,27 @@ def jobs() -> list[Job]:
     return sorted(_JOBS.values(), key=lambda job: job.name)
 
 
+def get(name: str) -> Job:
+    return _JOBS[name]
+
+
+_LAST_SUCCESS_KEY = "yizhan:jobs:last:{name}"
+
+
+def run_one(job: Job) -> object:
+    """Run a job now and, when it does not raise, record when it succeeded (in the shared
+    cache, so /metrics in any process can say when each job last ran)."""
+    result = job.run()
+    cache.set(_LAST_SUCCESS_KEY.format(name=job.name), time.time(), None)
+    return result
+
+
+def last_successes() -> dict[str, float]:
+    """Job name → when it last succeeded (Unix time), for the jobs that have."""
+    keys = {_LAST_SUCCESS_KEY.format(name=job.name): job.name for job in jobs()}
+    return {keys[key]: float(value) for key, value in cache.get_many(list(keys)).items()}
+
+
 def run_due(*, force: bool = False, now: float | None = None) -> dict[str, object]:
     """Run the jobs that are due (all of them with ``force``); their results by name."""
     now = time.monotonic() if now is None else now
@@ -53,7 +75,7 @@ def run_due(*, force: bool = False, now: float | None = None) -> dict[str, objec
         job.last = now
         close_old_connections()
         try:
-            results[job.name] = job.run()
+            results[job.name] = run_one(job)
         except Exception:  # one failing job must not stop the others
             logger.exception("job %s failed", job.name)
             results[job.name] = "failed"

@@ -3,22 +3,26 @@
 - ``GET /healthz``: the process answers (no database, no cache): for a supervisor's liveness
   check. Always 200 while the process serves.
 - ``GET /readyz``: the database answers a query, the cache keeps and returns a value, the
-  storage accepts and deletes a file: 200 with each check's time, else 503 naming what failed
-  (the error's kind only, never its message): for a load balancer's readiness check.
+  storage accepts and deletes a file, the task queue answers (when tasks are queued, not run in
+  process): 200 with each check's time, else 503 naming what failed (the error's kind only,
+  never its message): for a load balancer's readiness check.
 - ``GET /metrics``: Prometheus text. Request latency by route (the URL pattern, not the path,
   so ids do not make new series), method and status class; and, read when scraped, overdue
-  reports and failed notification deliveries. With ``METRICS_TOKEN`` set, a scrape must send
-  ``Authorization: Bearer <token>``; without it, only the loopback (and DEBUG) may read it.
-  Under gunicorn with several workers set ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory per
-  start): every worker writes its samples there and a scrape adds them up.
+  reports, failed notification deliveries, the task queue's depth and its oldest task's age,
+  and when each periodic job last succeeded (``core.tasks``). With ``METRICS_TOKEN`` set, a
+  scrape must send ``Authorization: Bearer <token>``; without it, only the loopback (and DEBUG)
+  may read it. Under gunicorn with several workers set ``PROMETHEUS_MULTIPROC_DIR`` (an empty
+  directory per start): every worker writes its samples there and a scrape adds them up.
 - **Request ids**: :class:`RequestIdMiddleware` gives every request an id (the caller's
   ``X-Request-ID`` when it is a sane token, else a new one), returns it in the response's
   ``X-Request-ID`` and puts it on every log record (``%(request_id)s``); ``LOG_FORMAT=json``
-  writes one JSON object per line (:class:`JsonFormatter`).
+  writes one JSON object per line (:class:`JsonFormatter`). A task carries the id of the
+  request that queued it into the worker (``core.tasks``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -28,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -62,6 +67,17 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+@contextlib.contextmanager
+def request_id_bound(request_id: str):
+    """Log lines inside carry ``request_id`` (a task runs under the id of the request that
+    queued it)."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
+
+
 class RequestIdMiddleware:
     """First in the chain: every request gets an id, every response and log line carries it."""
 
@@ -72,12 +88,9 @@ class RequestIdMiddleware:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
         request.request_id = request_id
-        token = _request_id.set(request_id)
         started = time.perf_counter()
-        try:
+        with request_id_bound(request_id):
             response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
         response["X-Request-ID"] = request_id
         _observe(request, response, time.perf_counter() - started)
         return response
@@ -131,21 +144,30 @@ def _observe(request: HttpRequest, response: HttpResponse, seconds: float) -> No
 
 
 #: Figures read from the database when Prometheus scrapes, registered by the apps that own them
-#: (core knows no app above it): name → (help, function returning a number).
-_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {}
+#: (core knows no app above it): name → (help, function, label name or None).
+_GAUGES: dict[str, tuple[str, Callable[[], Any], str | None]] = {}
 
 
-def register_gauge(name: str, help_text: str, read: Callable[[], float]) -> None:
-    """Register (or replace) a gauge read at scrape time; ``read`` must be one cheap query."""
-    _GAUGES[name] = (help_text, read)
+def register_gauge(
+    name: str, help_text: str, read: Callable[[], Any], *, label: str | None = None
+) -> None:
+    """Register (or replace) a gauge read at scrape time; ``read`` must be one cheap query and
+    returns a number, or with ``label`` a dict of label value → number."""
+    _GAUGES[name] = (help_text, read, label)
 
 
 class DomainCollector:
     """The registered gauges, each read once per scrape."""
 
     def collect(self):
-        for name, (help_text, read) in sorted(_GAUGES.items()):
-            yield GaugeMetricFamily(name, help_text, value=read())
+        for name, (help_text, read, label) in sorted(_GAUGES.items()):
+            if label is None:
+                yield GaugeMetricFamily(name, help_text, value=read())
+                continue
+            family = GaugeMetricFamily(name, help_text, labels=[label])
+            for value, number in sorted(read().items()):
+                family.add_metric([value], number)
+            yield family
 
 
 def _exposition() -> bytes:
@@ -199,7 +221,18 @@ def _check_storage() -> None:
     default_storage.delete(name)
 
 
-CHECKS = {"database": _check_database, "cache": _check_cache, "storage": _check_storage}
+def _check_queue() -> None:
+    from yizhan.core.tasks import check_queue
+
+    check_queue()
+
+
+CHECKS = {
+    "database": _check_database,
+    "cache": _check_cache,
+    "storage": _check_storage,
+    "queue": _check_queue,
+}
 
 
 @require_GET

@@ -71,9 +71,11 @@ def notify(
     )
     ids = [n.pk for n in made if n.pk is not None]
     if ids:
-        # robust: whatever a channel does after the commit, the request that made the news
-        # has succeeded and must say so.
-        transaction.on_commit(lambda: deliver(ids), robust=True)
+        # After the commit, on the task queue (in process when there is none); robust:
+        # whatever happens then, the request that made the news has succeeded and must say so.
+        from yizhan.notifications.tasks import deliver_notifications
+
+        deliver_notifications.delay(ids)
     return made
 
 
