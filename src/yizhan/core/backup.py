@@ -25,6 +25,17 @@ private root and the database swapped in (a directory rename each; one SQLite ba
 transaction, or two ``ALTER DATABASE … RENAME``). An archive made before the private root was
 backed up (no ``private`` in its manifest) restores it as empty. Restoring across engines is not
 supported.
+
+With uploaded files in object storage (``S3_BUCKET``; ``yizhan.config.storage``) the ``media/``
+members are the objects of the default storage (the bucket's root, less the originals' prefix)
+and the ``private/`` members the originals (under ``S3_PRIVATE_PREFIX``), read and written
+through Django's storage API, so the archive holds the same members whichever way the files are
+kept, and restores into either. Objects cannot be swapped in by a rename: a restore uploads them
+after every check has passed (and deletes them again if the database swap then fails). An object
+store that already holds objects is refused without ``--force``; with it, objects of the
+archive replace those of the same name (an object with the same content is left as it is) and
+objects the archive does not hold are left where they are: nothing is moved aside, so keep
+versioning switched on in the bucket to be able to go back.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
 import re
 import secrets
 import shutil
@@ -50,6 +62,8 @@ from typing import Any
 import django
 from django.apps import apps
 from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import connections
 
 FORMAT_VERSION = 1
@@ -80,6 +94,8 @@ _LIBPQ_ENV = {
 }
 
 Log = Callable[[str], None]
+#: Where an archive's files come from and go to: a folder, or an object storage.
+Store = Path | Storage
 
 
 class BackupError(Exception):
@@ -116,6 +132,132 @@ def file_roots(media_root: Path | None = None, private: Path | None = None) -> d
             "be separate folders, neither inside the other: set PRIVATE_MEDIA_ROOT elsewhere."
         )
     return {MEDIA_PREFIX: media, PRIVATE_PREFIX: private}
+
+
+def _object_storage(storage: Any) -> Storage | None:
+    """``storage`` when it is not a folder on this machine (S3 …), else None."""
+    return None if isinstance(storage, FileSystemStorage) else storage
+
+
+def file_stores(media_root: Path | None = None, private: Path | None = None) -> dict[str, Store]:
+    """Like :func:`file_roots`, with object storage where settings put the files there: the
+    default storage for ``media/``, the originals' storage for ``private/``. A folder given as
+    an argument wins (the tests restore into new folders)."""
+    from yizhan.reports.storage import private_storage
+
+    media_store = None if media_root else _object_storage(default_storage)
+    private_store = None if private else _object_storage(private_storage())
+    if media_store is None and private_store is None:
+        return dict(file_roots(media_root, private))
+    stores: dict[str, Store] = {
+        MEDIA_PREFIX: media_store or Path(media_root or settings.MEDIA_ROOT),
+        PRIVATE_PREFIX: private_store or Path(private or _private_root()),
+    }
+    if media_store is not None and private_store is not None:
+        _skipped_folder(media_store, private_store)  # refuses the originals around the media
+    return stores
+
+
+def _private_root() -> Path:
+    from yizhan.reports.storage import private_root
+
+    return private_root()
+
+
+def _bucket_place(storage: Any) -> tuple[tuple[str, str], str] | None:
+    """(endpoint and bucket, key prefix) of an S3 storage; None for any other."""
+    bucket = getattr(storage, "bucket_name", None)
+    if not bucket:
+        return None
+    return (str(getattr(storage, "endpoint_url", "") or ""), bucket), (
+        getattr(storage, "location", "") or ""
+    ).strip("/")
+
+
+def _skipped_folder(outer: Any, inner: Any) -> str | None:
+    """The folder of ``outer`` that is ``inner``'s whole key space (the originals' prefix at
+    the bucket's root, where the public files are), so a listing of ``outer`` leaves it out;
+    None when they do not overlap. Refused when ``outer`` lies inside ``inner``."""
+    a, b = _bucket_place(outer), _bucket_place(inner)
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    (_, outer_prefix), (_, inner_prefix) = a, b
+    if outer_prefix == inner_prefix or (
+        outer_prefix.startswith(inner_prefix + "/") or not inner_prefix
+    ):
+        raise BackupError(
+            f"The public files (prefix {outer_prefix!r}) and the report originals (prefix "
+            f"{inner_prefix!r}) must not share their place in bucket {a[0][1]!r}, nor lie in "
+            "the originals' prefix: set S3_PRIVATE_PREFIX to a prefix of their own."
+        )
+    if not outer_prefix:
+        return inner_prefix
+    if inner_prefix.startswith(outer_prefix + "/"):
+        return inner_prefix[len(outer_prefix) + 1 :]
+    return None
+
+
+def storage_files(storage: Storage, *, skip: str | None = None) -> Iterator[str]:
+    """The name of every file in ``storage``, sorted by folder, leaving out the folder
+    ``skip`` (see :func:`_skipped_folder`)."""
+
+    def walk(folder: str) -> Iterator[str]:
+        folders, files = storage.listdir(folder)
+        for name in sorted(files):
+            yield posixpath.join(folder, name) if folder else name
+        for name in sorted(folders):
+            path = posixpath.join(folder, name) if folder else name
+            if path != skip:
+                yield from walk(path)
+
+    yield from walk("")
+
+
+def _store_skip(stores: dict[str, Store], prefix: str) -> str | None:
+    if prefix == MEDIA_PREFIX and not isinstance(stores[PRIVATE_PREFIX], Path):
+        return _skipped_folder(stores[MEDIA_PREFIX], stores[PRIVATE_PREFIX])
+    return None
+
+
+def describe_store(store: Store) -> str:
+    """Where a store is, for messages: the folder, or ``s3://bucket/prefix`` (with the
+    endpoint when not AWS)."""
+    if isinstance(store, Path):
+        return str(store)
+    place = _bucket_place(store)
+    if place is None:
+        return f"the object storage {type(store).__name__}"
+    (endpoint, bucket), prefix = place
+    where = f"s3://{bucket}/{prefix + '/' if prefix else ''}"
+    return f"{where} at {endpoint}" if endpoint else where
+
+
+Reader = Callable[[], tuple[bytes, float]]
+
+
+def _store_files(store: Store, skip: str | None, now: float) -> Iterator[tuple[str, Reader]]:
+    """Every file of a store as (posix relative name, a function returning its bytes and
+    modification time, or raising FileNotFoundError when it was deleted since the listing)."""
+    if isinstance(store, Path):
+        for rel, path in _media_files(store):
+
+            def read_file(path: Path = path) -> tuple[bytes, float]:
+                return path.read_bytes(), path.stat().st_mtime
+
+            yield rel, read_file
+        return
+    for name in storage_files(store, skip=skip):
+
+        def read_object(name: str = name) -> tuple[bytes, float]:
+            try:
+                with store.open(name, "rb") as fh:
+                    return fh.read(), now
+            except Exception:
+                if not store.exists(name):
+                    raise FileNotFoundError(name) from None
+                raise
+
+        yield name, read_object
 
 
 def database_settings(alias: str = "default") -> dict[str, Any]:
@@ -532,7 +674,7 @@ def backup_create(
     if keep is not None and keep < 1:
         raise BackupError("--keep must be at least 1.")
     directory = Path(output) if output else backup_dir()
-    roots = file_roots()
+    roots = file_stores()
     for served in ("MEDIA_ROOT", "STATIC_ROOT"):
         root = getattr(settings, served, None)
         if root and directory.resolve().is_relative_to(Path(root).resolve()):
@@ -541,11 +683,12 @@ def backup_create(
                 f"The backup directory {directory} is inside {served} ({root}), which the web "
                 "server serves to anyone. Choose another (--output or BACKUP_DIR)."
             )
-    if directory.resolve().is_relative_to(roots[PRIVATE_PREFIX].resolve()):
+    private = roots[PRIVATE_PREFIX]
+    if isinstance(private, Path) and directory.resolve().is_relative_to(private.resolve()):
         # Each backup would hold the ones before it, and a restore moves them aside.
         raise BackupError(
             f"The backup directory {directory} is inside the private folder of report originals "
-            f"({roots[PRIVATE_PREFIX]}), which is backed up itself. Choose another "
+            f"({private}), which is backed up itself. Choose another "
             "(--output or BACKUP_DIR)."
         )
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -575,13 +718,13 @@ def backup_create(
                 with open(dump, "rb") as fh:
                     tar.addfile(info, fh)
                 for prefix, root in roots.items():
-                    log(f"Adding {prefix.rstrip('/')} files from {root} …")
-                    for rel, path in _media_files(root):
+                    log(f"Adding {prefix.rstrip('/')} files from {describe_store(root)} …")
+                    skip = _store_skip(roots, prefix)
+                    for rel, read in _store_files(root, skip, now.timestamp()):
                         # Read once: the bytes hashed are the bytes stored, even if the file
                         # changes meanwhile.
                         try:
-                            data = path.read_bytes()
-                            mtime = path.stat().st_mtime
+                            data, mtime = read()
                         except FileNotFoundError:
                             continue  # deleted since the walk saw it
                         name = prefix + rel
@@ -606,6 +749,14 @@ def backup_create(
                     "private": totals[PRIVATE_PREFIX],
                     "members": members,
                 }
+                objects = {
+                    prefix.rstrip("/"): describe_store(root)
+                    for prefix, root in roots.items()
+                    if not isinstance(root, Path)
+                }
+                if objects:
+                    # Where the files were read from (object storage), for the record.
+                    manifest["object_storage"] = objects
                 data = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
@@ -779,6 +930,7 @@ def manifest_summary(manifest: dict[str, Any]) -> list[str]:
         f"database:   {manifest.get('database', {}).get('name', '?')}",
         f"media:      {manifest['media']['files']} files, {manifest['media']['bytes']} bytes",
         f"private:    {private['files']} files, {private['bytes']} bytes (report originals)",
+        *(f"{what} from: {where}" for what, where in manifest.get("object_storage", {}).items()),
         f"rows:       {sum(m['rows'] for m in models.values())} in {len(models)} tables",
         "latest migrations:",
     ]
@@ -806,6 +958,53 @@ def _media_is_empty(root: Path) -> bool:
     return next(_media_files(root), None) is None and not (
         root.is_dir() and any(p.is_symlink() for p in root.rglob("*"))
     )
+
+
+def _store_is_empty(store: Store, skip: str | None) -> bool:
+    if isinstance(store, Path):
+        return _media_is_empty(store)
+    return next(storage_files(store, skip=skip), None) is None
+
+
+@dataclass
+class _Upload:
+    """What a restore wrote into an object storage (to report it, or to undo it)."""
+
+    storage: Storage
+    created: list[str] = field(default_factory=list)
+    same: int = 0
+    replaced: int = 0
+
+
+def _upload(stage: Path, done: _Upload) -> None:
+    """Write every file under ``stage`` into ``done.storage`` under the same name, recording
+    each in ``done`` as it goes: an object of that name with the same content is left as it
+    is, one with other content replaced."""
+    storage = done.storage
+    for rel, path in _media_files(stage):
+        data = path.read_bytes()
+        if storage.exists(rel):
+            with storage.open(rel, "rb") as fh:
+                if fh.read() == data:
+                    done.same += 1
+                    continue
+            storage.delete(rel)
+            done.replaced += 1
+        else:
+            done.created.append(rel)
+        with open(path, "rb") as fh:
+            saved = storage.save(rel, File(fh, name=rel))
+        if saved != rel:  # written meanwhile by someone else: keep theirs, refuse ours
+            storage.delete(saved)
+            raise BackupError(
+                f"{describe_store(storage)}: {rel} appeared while the restore wrote it."
+            )
+
+
+def _undo_upload(done: _Upload) -> None:
+    for name in done.created:
+        with contextlib.suppress(Exception):
+            done.storage.delete(name)
 
 
 def _target_is_empty(engine: str, db: dict[str, Any]) -> tuple[bool, str]:
@@ -839,6 +1038,26 @@ def _verify_restored(state: dict[str, Any], manifest: dict[str, Any], where: str
             + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
             + ". The target was not changed."
         )
+
+
+def _check_upload(
+    manifest: dict[str, Any], prefix: str, store: Storage, skip: str | None, done: _Upload, log: Log
+) -> None:
+    """Every file of the archive under ``prefix`` is in the object storage now; say what was
+    written and what was there already."""
+    wanted = {name[len(prefix) :] for name in manifest["members"] if name.startswith(prefix)}
+    present = set(storage_files(store, skip=skip))
+    missing = sorted(wanted - present)
+    if missing:
+        raise BackupError(
+            f"{describe_store(store)} lacks {len(missing)} of the archive's files after the "
+            f"restore, e.g. {missing[0]!r}."
+        )
+    log(
+        f"{describe_store(store)}: wrote {len(done.created) + done.replaced} objects "
+        f"({done.replaced} replaced an object of the same name), {done.same} were there with the "
+        f"same content; {len(present - wanted)} objects not in the archive were left as they are."
+    )
 
 
 def backup_restore(
@@ -875,13 +1094,18 @@ def backup_restore(
         MEDIA_PREFIX: manifest.get("media", NO_FILES)["files"],
         PRIVATE_PREFIX: manifest.get("private", NO_FILES)["files"],
     }
-    roots = file_roots(media_root, private_root)
+    roots = file_stores(media_root, private_root)
+    skips = {prefix: _store_skip(roots, prefix) for prefix in roots}
     if not dry_run:
         empty_db, what = _target_is_empty(engine, db)
-        empty_dirs = {prefix: _media_is_empty(root) for prefix, root in roots.items()}
+        empty_dirs = {
+            prefix: _store_is_empty(root, skips[prefix]) for prefix, root in roots.items()
+        }
         if not force and not (empty_db and all(empty_dirs.values())):
             reasons = ([what] if not empty_db else []) + [
-                f"{roots[prefix]} holds files" for prefix, empty in empty_dirs.items() if not empty
+                f"{describe_store(roots[prefix])} holds files"
+                for prefix, empty in empty_dirs.items()
+                if not empty
             ]
             raise BackupError(
                 "The target is not empty (" + "; ".join(reasons) + "). A restore replaces "
@@ -894,6 +1118,10 @@ def backup_restore(
 
     stages: dict[str, Path] = {}
     for prefix, root in roots.items():
+        if not isinstance(root, Path):
+            # Object storage: extracted here, uploaded in the swap.
+            stages[prefix] = Path(tempfile.mkdtemp(prefix="yizhan-restore-objects-"))
+            continue
         # Staged beside the folder, so the swap is a rename on one file system.
         root.parent.mkdir(parents=True, exist_ok=True)
         stages[prefix] = Path(tempfile.mkdtemp(prefix=f".{root.name}-restore-", dir=root.parent))
@@ -907,6 +1135,7 @@ def backup_restore(
     scratch_db: str | None = None
     # (folder, what was there before and is kept, or None) for every folder already swapped.
     swapped: list[tuple[Path, Path | None]] = []
+    uploads: dict[str, _Upload] = {}
     try:
         log(f"Reading {path} and checking every member …")
         _extract(
@@ -948,6 +1177,11 @@ def backup_restore(
         connections[alias].close()
         try:
             for prefix, root in roots.items():
+                if not isinstance(root, Path):
+                    log(f"Writing the {prefix.rstrip('/')} files to {describe_store(root)} …")
+                    uploads[prefix] = _Upload(storage=root)
+                    _upload(stages[prefix], uploads[prefix])
+                    continue
                 old = None
                 if root.exists():
                     if empty_dirs[prefix]:
@@ -967,6 +1201,9 @@ def backup_restore(
                 shutil.rmtree(root, ignore_errors=True)
                 if old is not None:
                     old.rename(root)
+            for done in uploads.values():
+                # Objects written new go again; replaced ones are only in the bucket's versions.
+                _undo_upload(done)
             raise
         result.kept += [str(old) for _, old in swapped if old is not None]
         if kept:
@@ -989,6 +1226,9 @@ def backup_restore(
         if problems:
             raise BackupError("After the swap the database differs: " + "; ".join(problems))
         for prefix, root in roots.items():
+            if not isinstance(root, Path):
+                _check_upload(manifest, prefix, root, skips[prefix], uploads[prefix], log)
+                continue
             restored = sum(1 for _ in _media_files(root))
             if restored != expected_files[prefix]:
                 raise BackupError(

@@ -1,8 +1,14 @@
+import logging
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import translation
+
+logger = logging.getLogger(__name__)
 
 
 class UserLanguageMiddleware:
@@ -34,12 +40,45 @@ def tile_source(url: str) -> str:
     return f"{parts.scheme}://{'.'.join(labels)}"
 
 
+#: The origin uploaded files are linked at when not this site (None: not worked out yet).
+_media_origin: str | None = None
+
+
+def media_source() -> str:
+    """The CSP source of the links to uploaded files (photos) when another origin serves them:
+    the object store's endpoint or S3_CUSTOM_DOMAIN (``S3_BUCKET``), or a CDN in MEDIA_URL;
+    ``''`` when this site serves them (``/media/…``). Taken from a link the default storage
+    makes (for S3 a presigned one, made locally), once, and again after STORAGES or MEDIA_URL
+    change."""
+    global _media_origin
+    if _media_origin is None:
+        try:
+            origin = tile_source(default_storage.url("csp/probe.jpg"))
+        except Exception as exc:  # noqa: BLE001 - no link: fall back to what the storage names
+            logger.warning("CSP: the storage made no link (%s); using its endpoint", exc)
+            domain = getattr(default_storage, "custom_domain", None)
+            protocol = getattr(default_storage, "url_protocol", "https:")
+            endpoint = getattr(default_storage, "endpoint_url", None)
+            origin = tile_source(f"{protocol}//{domain}/" if domain else endpoint or "")
+        _media_origin = origin
+    return _media_origin
+
+
+@receiver(setting_changed)
+def _media_changed(*, setting: str, **kwargs) -> None:
+    global _media_origin
+    if setting in {"STORAGES", "MEDIA_URL"}:
+        _media_origin = None
+
+
 @lru_cache(maxsize=8)
-def _policy(tile_url: str, extra_img: tuple[str, ...], report_uri: str) -> str:
+def _policy(tile_url: str, extra_img: tuple[str, ...], report_uri: str, media: str = "") -> str:
     img = ["'self'", "data:", "blob:"]
     tiles = tile_source(tile_url)
     if tiles:
         img.append(tiles)
+    if media:
+        img.append(media)
     img.extend(extra_img)
     directives = [
         "default-src 'self'",
@@ -68,6 +107,7 @@ def content_security_policy() -> str:
         settings.MAP_TILE_URL,
         tuple(getattr(settings, "CSP_EXTRA_IMG_SRC", ())),
         getattr(settings, "CSP_REPORT_URI", ""),
+        media_source(),
     )
 
 

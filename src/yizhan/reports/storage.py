@@ -7,6 +7,12 @@ The web server (and Django's ``static()`` helper with DEBUG) serves everything u
 (``var/media-private``). Nothing serves that folder; permitted staff see an original only through
 ``reports:photo_original``, which checks their scope and writes an audit entry. The face-blurred
 copies stay public under random names (``reports/public/<year>/<month>/<32 hex>.jpg``).
+
+With media in object storage (``S3_BUCKET``, ``yizhan.config.storage``) the originals go to the
+same bucket under ``S3_PRIVATE_PREFIX`` (``private/reports/…``) with a private ACL, through
+``reports.storage_s3.PrivateS3Storage``, which has no URL either; the copies go to the default
+storage (the bucket's root). :func:`private_storage` answers the one or the other, as settings
+say at the moment of use (a test's ``override_settings`` switches it).
 """
 
 from __future__ import annotations
@@ -14,8 +20,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.deconstruct import deconstructible
+from django.utils.functional import LazyObject, empty
+
+from yizhan.config.storage import PRIVATE_STORAGE
+
+NO_URL = "report originals have no URL: link reports:photo_original instead"
 
 
 def private_root() -> Path:
@@ -42,12 +55,35 @@ class PrivateStorage(FileSystemStorage):
     def url(self, name: str | None) -> str:
         # Nothing serves this folder: a template or an API that asks for an original's URL is a
         # leak in the making, so it fails loudly instead of printing a dead /media/ link.
-        raise ValueError("report originals have no URL: link reports:photo_original instead")
+        raise ValueError(NO_URL)
 
 
-_PRIVATE = PrivateStorage()
+class _ReportOriginals(LazyObject):
+    """The storage of the originals as settings say now: ``STORAGES["private"]`` when set
+    (object storage), else the private folder. Chosen on first use and again after a change of
+    STORAGES (``override_settings`` in tests), like Django's ``default_storage``."""
+
+    def _setup(self) -> None:
+        if PRIVATE_STORAGE in settings.STORAGES:
+            self._wrapped = storages[PRIVATE_STORAGE]
+        else:
+            self._wrapped = PrivateStorage()
 
 
-def private_storage() -> PrivateStorage:
+_PRIVATE = _ReportOriginals()
+
+
+@receiver(setting_changed)
+def _storages_changed(*, setting: str, **kwargs) -> None:
+    if setting == "STORAGES":
+        _PRIVATE._wrapped = empty
+
+
+def private_storage() -> Storage:
     """The storage of report originals (a callable, so migrations name it, not its folder)."""
-    return _PRIVATE
+    return _PRIVATE  # type: ignore[return-value]
+
+
+def originals_in_object_storage() -> bool:
+    """Whether the originals are in object storage (else in the private folder on disk)."""
+    return not isinstance(_PRIVATE, FileSystemStorage)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "huey.contrib.djhuey",
     "yizhan.core",
     "yizhan.areas",
     "yizhan.people",
@@ -129,6 +130,33 @@ else:
         }
     }
 
+# Background tasks (core.tasks, Huey). With a queue URL (TASK_QUEUE_URL, else REDIS_URL) tasks
+# go to Redis and `manage.py run_huey` workers run them; without one they run in process, at
+# commit (the embedded default and the tests). Give the queue its own Redis database (or
+# instance) with maxmemory-policy noeviction: a cache that evicts must not evict tasks.
+TASK_QUEUE_URL = env_str("TASK_QUEUE_URL", REDIS_URL)
+HUEY = {
+    "name": "yizhan",
+    "huey_class": "huey.RedisHuey",
+    "immediate": env_bool("TASKS_IMMEDIATE", not TASK_QUEUE_URL),
+    "results": False,
+    "utc": True,
+    "connection": {"url": TASK_QUEUE_URL} if TASK_QUEUE_URL else {},
+    "consumer": {
+        # Threads per worker process (the tasks wait on the database and channels, not the
+        # CPU); run several worker processes for more. Periodic jobs come from
+        # `manage.py run_scheduler`, not from Huey's own scheduler.
+        "workers": env_int("TASK_WORKER_THREADS", 2),
+        "worker_type": "thread",
+        "periodic": False,
+        "check_worker_health": True,
+    },
+}
+
+# Face blurring of report photos: on the task workers ("queue"), in the request ("inline"), or
+# "auto": on the workers when there is a task queue (reports.services.blur_in_background).
+REPORT_BLUR = env_str("REPORT_BLUR", "auto")
+
 AUTH_USER_MODEL = "people.User"
 # Argon2id first: new passwords and every log-in with an older hash (PBKDF2 …) are stored with
 # it; the others stay so those older hashes still verify and get upgraded on log-in.
@@ -172,6 +200,46 @@ PRIVATE_MEDIA_ROOT = env_str("PRIVATE_MEDIA_ROOT", "")
 OPEN311_PUBLISH_PHOTOS = env_bool("OPEN311_PUBLISH_PHOTOS", False)
 # Where `manage.py backup` writes its archives (docs/backup.md); never under MEDIA_ROOT.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+
+# Uploaded files in S3-compatible object storage (AWS S3, MinIO …; yizhan.config.storage):
+# off while S3_BUCKET is empty (files on the local disk, the embedded default). On, the public
+# files go to the bucket's root and the report originals under S3_PRIVATE_PREFIX (private ACL,
+# no URL). Links are presigned unless S3_QUERYSTRING_AUTH is off; S3_CUSTOM_DOMAIN (a CDN or
+# public host, optionally with its scheme) replaces the endpoint in links. Static files are
+# not affected: STORAGES["staticfiles"] stays whatever is set for it.
+S3_BUCKET = env_str("S3_BUCKET", "")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL", "")
+S3_REGION = env_str("S3_REGION", "")
+S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY", "")
+S3_CUSTOM_DOMAIN = env_str("S3_CUSTOM_DOMAIN", "")
+S3_QUERYSTRING_AUTH = env_bool("S3_QUERYSTRING_AUTH", True)
+S3_PRIVATE_PREFIX = env_str("S3_PRIVATE_PREFIX", "private")
+# The canned ACL the originals are uploaded with; empty sends none (a bucket with ACLs
+# disabled refuses any but bucket-owner-full-control: its policy alone keeps them private).
+S3_PRIVATE_ACL = env_str("S3_PRIVATE_ACL", "private")
+# Kept when set earlier in this file (e.g. STORAGES["staticfiles"]); set only entries, later.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **globals().get("STORAGES", {}),
+}
+if S3_BUCKET:
+    from yizhan.config.storage import s3_storages
+
+    STORAGES.update(
+        s3_storages(
+            bucket=S3_BUCKET,
+            endpoint_url=S3_ENDPOINT_URL,
+            region=S3_REGION,
+            access_key=S3_ACCESS_KEY_ID,
+            secret_key=S3_SECRET_ACCESS_KEY,
+            custom_domain=S3_CUSTOM_DOMAIN,
+            querystring_auth=S3_QUERYSTRING_AUTH,
+            private_prefix=S3_PRIVATE_PREFIX,
+            private_acl=S3_PRIVATE_ACL,
+        )
+    )
 
 # Cookies and headers (docs/security.md). production.py adds Secure cookies, HSTS and HTTPS.
 SESSION_COOKIE_HTTPONLY = True
@@ -315,5 +383,19 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Huey's worker adds a handler of its own to a logger that has none: this one has ours.
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Error reporting to Sentry or a Sentry-compatible service (GlitchTip, …): off unless a DSN is
+# given. No personal data is sent: no cookies, headers, user or request bodies (core/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)
+if SENTRY_DSN:
+    from yizhan.core.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE)

@@ -15,8 +15,8 @@ class Command(BaseCommand):
 
     help = (
         "Write the database (SQLite online backup or pg_dump -Fc), MEDIA_ROOT and the private "
-        "folder of report originals (PRIVATE_MEDIA_ROOT), with a manifest, into one archive in "
-        "--output or settings.BACKUP_DIR."
+        "folder of report originals (PRIVATE_MEDIA_ROOT) — with S3_BUCKET set, the bucket's "
+        "objects instead — with a manifest, into one archive in --output or settings.BACKUP_DIR."
     )
 
     def add_arguments(self, parser):
@@ -48,5 +48,7 @@ class Command(BaseCommand):
             f"{len(manifest['models'])} tables, {manifest['media']['files']} media files, "
             f"{manifest['private']['files']} private files)."
         )
+        for what, where in manifest.get("object_storage", {}).items():
+            log(f"The {what} files were read from object storage: {where}.")
         for path in result.removed:
             log(f"Removed the older archive {path}.")

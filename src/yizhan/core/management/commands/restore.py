@@ -37,7 +37,7 @@ class Command(BaseCommand):
             "--force",
             action="store_true",
             help="restore even into a non-empty database, MEDIA_ROOT or private folder "
-            "(kept beside it)",
+            "(kept beside it) or bucket (objects of the same name replaced, others left)",
         )
 
     def handle(self, *args, **options):
