@@ -3,8 +3,8 @@
 Objects (``dashboard_objects``): the dashboard of community A1 (its staff and the admins above
 see it; the other community's staff get a 404, as for anything outside their scope), street A
 (whose public page is off, as by default: 404 for everyone), and a stored brief of A1 for
-2026-04 under ``MEDIA_ROOT`` (the matrices point it at a temporary folder). Dashboards only
-read: nothing to snapshot.
+2026-04 in the private storage (beside ``MEDIA_ROOT``, which the matrices point at a temporary
+folder). Dashboards only read: nothing to snapshot.
 """
 
 from tests.api.matrix_case import Case as ApiCase
@@ -61,9 +61,8 @@ def dashboard_objects(world) -> dict:
     from yizhan.dashboards import brief
 
     area = world.community_a1.code
-    path = brief.stored_path(area, "2026-04")
-    if not path.exists():
-        brief.write_atomic(path, b"%PDF-1.4 stored for the matrix")
+    if "2026-04" not in brief.stored_months(area):
+        brief.store_brief(area, "2026-04", b"%PDF-1.4 stored for the matrix")
     return {"dash_area": area, "dash_street": world.street_a.code, "dash_month": "2026-04"}
 
 

@@ -16,6 +16,8 @@ from tests.api.helpers import client_for
 from tests.dashboards.test_exports import chinese_catalogue  # noqa: F401
 from tests.world import square, station_objects
 from yizhan.areas.services import area_create
+from yizhan.core.models import AuditEntry
+from yizhan.dashboards import brief
 from yizhan.dashboards.services import rebuild_rollups
 
 pytestmark = pytest.mark.django_db
@@ -200,10 +202,11 @@ def test_the_brief_download_is_a_chinese_pdf_even_for_an_empty_month(world, stat
 def test_stored_briefs_are_listed_and_served_to_those_who_may_see_them(
     world, stations, settings, tmp_path
 ):
-    settings.MEDIA_ROOT = tmp_path
-    folder = tmp_path / "briefs" / world.street_a.code
-    folder.mkdir(parents=True)
-    (folder / "2026-04.pdf").write_bytes(b"%PDF-1.4 stored")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+    brief.store_brief(world.street_a.code, "2026-04", b"%PDF-1.4 stored")
+    assert (tmp_path / "private" / "briefs" / world.street_a.code / "2026-04.pdf").is_file()
+    assert not (tmp_path / "media" / "briefs").exists()  # never where the web server serves
     admin = client_for(world.street_admin)
     html = admin.get(url(world.street_a.code)).content.decode()
     link = reverse("dashboards:stored_brief", args=[world.street_a.code, "2026-04"])
@@ -212,9 +215,19 @@ def test_stored_briefs_are_listed_and_served_to_those_who_may_see_them(
     assert (
         response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 stored"
     )
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="2026-04.pdf"'
+    assert response["Cache-Control"] == "private, no-store"
+    entry = AuditEntry.objects.filter(action="export").latest("pk")
+    assert entry.actor_id == world.street_admin.pk
+    assert entry.data["what"] == "brief" and entry.data["month"] == "2026-04"
+    exports = AuditEntry.objects.filter(action="export").count()
     missing = reverse("dashboards:stored_brief", args=[world.street_a.code, "2026-03"])
     assert admin.get(missing).status_code == 404
+    odd = link.replace("2026-04.pdf", "2026-04%0A.pdf")  # "$" would have matched it
+    assert admin.get(odd).status_code == 404
     assert client_for(world.other_community_staff).get(link).status_code == 404
+    assert AuditEntry.objects.filter(action="export").count() == exports  # refusals: no entry
 
 
 def test_the_public_page_is_off_by_default_and_shows_no_personal_data(world, stations, settings):

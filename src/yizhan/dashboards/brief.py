@@ -7,13 +7,20 @@ and the appeals. Chinese renders because the PDF embeds a subset of WenQuanYi Mi
 
 Made on demand (the dashboard page and the API) and by the scheduled job
 :func:`monthly_briefs`, which on the first days of a month stores last month's brief of every
-street under ``MEDIA_ROOT/briefs/<area code>/<yyyy-mm>.pdf`` (written to a temporary file and
-renamed, so a reader never sees half a file). A month with no data gives an honest brief that
-says so, with zeros, never an error.
+street as ``briefs/<area code>/<yyyy-mm>.pdf`` in the private storage of the report originals
+(``reports.storage.private_storage``: a folder outside MEDIA_ROOT that nothing serves, or with
+``S3_BUCKET`` the bucket's private prefix), through the Storage API only, so every app node and
+worker sees the same briefs and none is public; the console streams one to those who may see
+the area (``views.stored_brief``). A brief appears whole or not at all (:func:`store_brief`).
+Briefs an earlier version stored under ``MEDIA_ROOT/briefs`` are moved by ``manage.py
+move_briefs`` (:func:`move_media_briefs`); the job itself makes last month's briefs only, not
+older missing ones. A month with no data gives an honest brief that says so, with zeros, never
+an error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -26,6 +33,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
@@ -38,8 +48,9 @@ FONT_NAME = "YizhanCJK"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei-subset.ttf"
 #: The scheduled job makes last month's briefs on days 1 to this of a month.
 BRIEF_DAYS = 5
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-_CODE = re.compile(r"^\d{6,15}$")
+# \Z, not $: "$" also matches before a final newline, which a URL can carry (%0A).
+_MONTH = re.compile(r"\A\d{4}-\d{2}\Z")
+_CODE = re.compile(r"\A\d{6,15}\Z")
 
 #: Headline numbers the brief prints, in this order (keys of ``kpis.METRICS``).
 BRIEF_METRICS = (
@@ -590,42 +601,77 @@ def filename(area_code: str, month: dt.date) -> str:
 
 # --- stored briefs and the scheduled job ------------------------------------------------------
 
+#: The folder (storage name prefix) of the stored briefs in the private storage.
+BRIEFS = "briefs"
 
-def briefs_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "briefs"
+
+def brief_storage() -> Storage:
+    """Where stored briefs live: the private storage of the report originals (a folder outside
+    MEDIA_ROOT that nothing serves, or a private prefix of the bucket), never MEDIA_ROOT."""
+    from yizhan.reports.storage import private_storage
+
+    return private_storage()
 
 
-def stored_path(area_code: str, month: str) -> Path | None:
-    """Where the brief of ``area_code`` for ``month`` (``yyyy-mm``) is stored; None for input
-    that is not an area code and a month (no path is ever built from anything else)."""
+def stored_name(area_code: str, month: str) -> str | None:
+    """The storage name of the brief of ``area_code`` for ``month`` (``yyyy-mm``); None for
+    input that is not an area code and a month (no name is ever built from anything else)."""
     if not _CODE.match(area_code or "") or not _MONTH.match(month or ""):
         return None
-    return briefs_root() / area_code / f"{month}.pdf"
+    return f"{BRIEFS}/{area_code}/{month}.pdf"
 
 
 def stored_months(area_code: str) -> list[str]:
-    """The months whose brief is stored for ``area_code``, newest first."""
+    """The months whose brief is stored for ``area_code``, newest first (none when the storage
+    cannot be read: the dashboard still shows, and makes any month's brief on demand)."""
     if not _CODE.match(area_code or ""):
         return []
-    folder = briefs_root() / area_code
     try:
-        names = os.listdir(folder)
-    except OSError:
+        _folders, names = brief_storage().listdir(f"{BRIEFS}/{area_code}")
+    except FileNotFoundError:  # a folder on disk that was never made
+        return []
+    except Exception:  # the object store is down: say so, but keep the page up
+        logger.exception("listing the stored briefs of %s failed", area_code)
         return []
     return sorted(
         (n[:-4] for n in names if n.endswith(".pdf") and _MONTH.match(n[:-4])), reverse=True
     )
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def open_stored(area_code: str, month: str) -> File | None:
+    """The stored brief of ``area_code`` for ``month`` opened for reading (the caller closes
+    it), or None when there is none or the input is not an area code and a month."""
+    name = stored_name(area_code, month)
+    if name is None:
+        return None
+    try:
+        return brief_storage().open(name, "rb")
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(
+    path: Path, data: bytes, *, mode: int | None = None, folder_mode: int | None = None
+) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename
+    (``mode``/``folder_mode``: the file's and new folders' permissions, else 0600 and the
+    umask's)."""
+    if folder_mode is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        old_umask = os.umask(0)
+        try:
+            path.parent.mkdir(mode=folder_mode, parents=True, exist_ok=True)
+        finally:
+            os.umask(old_umask)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".brief-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -635,15 +681,86 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def store_brief(area_code: str, month: str, data: bytes) -> str:
+    """Store ``data`` as the brief of ``area_code`` for ``month``; its storage name.
+
+    A reader never sees half a brief. On the file system (``FileSystemStorage``) the file is
+    written under a temporary name in the same folder and renamed (``write_atomic`` at
+    ``storage.path``): two processes storing the same month at once each rename a whole file
+    and the last one stays. In object storage the upload is one PUT (or one multipart upload),
+    which appears whole; if another process stored the month between the caller's ``exists``
+    and this upload, the storage (which never overwrites) saved ours under another name, which
+    is deleted again, so the first brief stays."""
+    name = stored_name(area_code, month)
+    if name is None:
+        raise ValueError(f"not an area code and a month: {area_code!r}, {month!r}")
+    storage = brief_storage()
+    if isinstance(storage, FileSystemStorage):
+        write_atomic(
+            Path(storage.path(name)),
+            data,
+            mode=storage.file_permissions_mode,
+            folder_mode=storage.directory_permissions_mode,
+        )
+        return name
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:  # another process was first: keep its brief
+        storage.delete(saved)
+    return name
+
+
+def delete_stored(area_code: str, month: str) -> None:
+    """Delete the stored brief of ``area_code`` for ``month`` (nothing when there is none)."""
+    name = stored_name(area_code, month)
+    if name is not None:
+        brief_storage().delete(name)
+
+
+def move_media_briefs(media_root: Path | None = None) -> tuple[int, int]:
+    """Move the briefs an earlier version stored under ``MEDIA_ROOT/briefs/<code>/<yyyy-mm>.pdf``
+    into :func:`brief_storage` (``manage.py move_briefs``; run it once on every machine that
+    ran the job). A brief the storage already holds is kept there and the local copy deleted;
+    files that are not a brief are left where they are, and so are their folders. Safe to run
+    again. Returns (moved, already stored)."""
+    root = Path(media_root or settings.MEDIA_ROOT) / BRIEFS
+    moved, known = 0, 0
+    if not root.is_dir():
+        return moved, known
+    storage = brief_storage()
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        for path in sorted(folder.iterdir()):
+            month = path.name[:-4] if path.name.endswith(".pdf") else ""
+            name = stored_name(folder.name, month)
+            if name is None or not path.is_file() or path.is_symlink():
+                continue
+            if storage.exists(name):
+                known += 1
+            else:
+                store_brief(folder.name, month, path.read_bytes())
+                moved += 1
+            path.unlink()
+        with contextlib.suppress(OSError):  # not empty: something else is in it
+            folder.rmdir()
+    with contextlib.suppress(OSError):
+        root.rmdir()
+    return moved, known
+
+
 def last_month(today: dt.date) -> dt.date:
     return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def monthly_briefs(*, today: dt.date | None = None, force: bool = False) -> str:
     """The scheduled job: on days 1–:data:`BRIEF_DAYS` of a month (any day with ``force``),
-    store last month's brief of every street that has none yet. Safe to run again and from
-    several processes (an existing file is kept; a file appears whole or not at all). One
-    street failing is logged and does not stop the others."""
+    store last month's brief of every street that has none yet in :func:`brief_storage`. Safe
+    to run again and from several processes, on several machines (an existing brief is kept; a
+    brief appears whole or not at all: :func:`store_brief`). One street failing is logged and
+    does not stop the others.
+
+    It makes last month's briefs only: a month older than that which is missing from the
+    storage (e.g. one an earlier version stored under ``MEDIA_ROOT/briefs``; see
+    :func:`move_media_briefs`) is not made again, though the dashboard still makes any month's
+    brief on demand."""
     from yizhan.areas.choices import AreaLevel
     from yizhan.areas.models import Area
 
@@ -652,14 +769,18 @@ def monthly_briefs(*, today: dt.date | None = None, force: bool = False) -> str:
         return ""
     month = last_month(today)
     made, failed = 0, 0
+    storage = brief_storage()
     streets = Area.objects.filter(level=AreaLevel.STREET).order_by("code").defer("boundary")
     for street in streets.iterator():
-        path = stored_path(street.code, f"{month:%Y-%m}")
-        if path is None or path.exists():
+        name = stored_name(street.code, f"{month:%Y-%m}")
+        if name is None:
             continue
         try:
+            if storage.exists(name):
+                continue
             with translation.override(settings.LANGUAGE_CODE):
-                write_atomic(path, brief_pdf(area=street, month=month))
+                pdf = brief_pdf(area=street, month=month)
+            store_brief(street.code, f"{month:%Y-%m}", pdf)
             made += 1
         except Exception:  # one street must not stop the others
             logger.exception("monthly brief of %s for %s failed", street.code, month)

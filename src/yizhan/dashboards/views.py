@@ -297,15 +297,22 @@ def brief_pdf(request: HttpRequest, area_code: str) -> HttpResponse:
 
 @page(*CONSOLE)
 def stored_brief(request: HttpRequest, area_code: str, month: str) -> HttpResponse:
-    """A brief the scheduled job stored (``MEDIA_ROOT/briefs/<area>/<yyyy-mm>.pdf``)."""
+    """A brief the scheduled job stored (``briefs/<area>/<yyyy-mm>.pdf`` in the private
+    storage, ``brief.brief_storage``), streamed from there: on disk or in object storage."""
     area = selectors.dashboard_area(user=request.user, code=area_code)
-    path = brief.stored_path(area.code, month)
-    if path is None or not path.exists():
+    stored = brief.open_stored(area.code, month)
+    if stored is None:
         raise NotFound(_("No brief is stored for this month."))
-    log_export(user=request.user, area=area, what="brief", format="pdf", month=month)
-    response = FileResponse(path.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{path.name}"'
-    return response
+    try:
+        log_export(user=request.user, area=area, what="brief", format="pdf", month=month)
+        response = FileResponse(
+            stored, as_attachment=True, filename=f"{month}.pdf", content_type="application/pdf"
+        )
+        response["Cache-Control"] = "private, no-store"  # as the brief made on demand
+        return response
+    except BaseException:
+        stored.close()
+        raise
 
 
 # --- the public page of a street --------------------------------------------------------------
