@@ -415,3 +415,50 @@ def test_the_backfill_refuses_a_nonsense_batch_size(g):
 
     with pytest.raises(CommandError):
         run("--batch-size", "0")
+
+
+# --- blurring on the task workers (the production profile) -----------------------------------
+
+
+def test_with_a_task_queue_the_workers_blur_and_the_photo_stays_hidden_until_then(
+    g, task_queue, django_capture_on_commit_callbacks
+):
+    from tests.conftest import run_next_task
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = submit(g, photos=[upload(ASTRONAUT, "astronaut.jpg")])
+    photo = report.photos.get()
+    # The request stored the original and left the faces to a worker: nothing public yet.
+    assert photo.blur_state == BlurState.PENDING and not photo.public_image
+    assert task_queue.pending_count() == 1
+    run_next_task(task_queue)
+    photo.refresh_from_db()
+    assert photo.blur_state == BlurState.DONE and photo.faces == 1
+    assert_blurred(read(photo.public_image), read(photo.image))
+
+
+def test_report_blur_inline_keeps_the_blurring_in_the_request(
+    g, task_queue, settings, django_capture_on_commit_callbacks
+):
+    settings.REPORT_BLUR = "inline"
+    with django_capture_on_commit_callbacks(execute=True):
+        report = submit(g, photos=[upload(ASTRONAUT, "astronaut.jpg")])
+    assert report.photos.get().blur_state == BlurState.DONE
+    assert task_queue.pending_count() == 0
+
+
+def test_the_periodic_job_blurs_photos_whose_task_was_lost(g, task_queue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yizhan.reports.tasks import blur_pending
+
+    report = submit(g, photos=[upload(ASTRONAUT, "astronaut.jpg")])  # its task never queued
+    photo = report.photos.get()
+    assert photo.blur_state == BlurState.PENDING
+    assert blur_pending() == {"done": 0, "failed": 0, "skipped": 0}  # too young: its task may come
+    ReportPhoto.objects.filter(pk=photo.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    assert blur_pending()["done"] == 1
+    photo.refresh_from_db()
+    assert photo.blur_state == BlurState.DONE

@@ -51,6 +51,10 @@ class ReportsConfig(AppConfig):
 
         periodic("reports.escalate", 60, reports_escalate)
 
+        from yizhan.reports.tasks import blur_pending
+
+        periodic("reports.blur_pending", 300, blur_pending)
+
         from yizhan.core.home import register_card
         from yizhan.reports.selectors import home_card
 

@@ -356,16 +356,38 @@ class ReportImage(ProcessedImage):
     """A processed photo and its face-blurred copy (``faces.ok`` False: none, keep it hidden)."""
 
     faces: FaceResult | None = None
+    #: Blurring is left to a task worker (``blur_in_background``).
+    deferred: bool = False
+
+
+def blur_in_background() -> bool:
+    """Whether face blurring is left to the task workers (``REPORT_BLUR``: ``queue``,
+    ``inline``, or ``auto``, the default: on the workers when there is a task queue).
+
+    Blurring is most of an intake's cost (OpenCV's detector, about a CPU-second for a phone
+    photo: docs/scaling.md); on the workers, the rider's request ends once the photo is
+    stored, and the blurred copy follows within seconds. Until it exists the photo is hidden
+    from everyone but permitted staff, as a photo whose blurring failed is."""
+    mode = getattr(settings, "REPORT_BLUR", "auto")
+    if mode == "auto":
+        from yizhan.core.tasks import is_immediate
+
+        return not is_immediate()
+    return mode == "queue"
 
 
 def _process(photos: Sequence[Any], field: str = "photos") -> list[ReportImage]:
-    """Decode, strip and resize every photo, and blur the faces in a copy of it, before
-    anything is written (a bad photo refuses all; a failed blurring only hides that photo)."""
+    """Decode, strip and resize every photo, and (unless the workers will) blur the faces in a
+    copy of it, before anything is written (a bad photo refuses all; a failed blurring only
+    hides that photo)."""
     result = []
+    defer = blur_in_background()
     for photo in photos:
         item = process_image(photo, sizes=PHOTO_SIZES, field=field)
-        faces = blur_faces(_bytes(item.files["display"]), thumb=_bytes(item.files["thumb"]))
-        result.append(ReportImage(**vars(item), faces=faces))
+        faces = None
+        if not defer:
+            faces = blur_faces(_bytes(item.files["display"]), thumb=_bytes(item.files["thumb"]))
+        result.append(ReportImage(**vars(item), faces=faces, deferred=defer))
     return result
 
 
@@ -448,9 +470,16 @@ def _store_photos(
         stem = f"r{report.pk}-{stage}-{index}"
         files.save(photo.image, f"{stem}.jpg", item.files["display"])
         files.save(photo.thumbnail, f"{stem}-t.jpg", item.files["thumb"])
-        _store_blurred(photo, getattr(item, "faces", None), files)
+        if not getattr(item, "deferred", False):
+            _store_blurred(photo, getattr(item, "faces", None), files)
         rows.append(photo)
-    return ReportPhoto.objects.bulk_create(rows)
+    created = ReportPhoto.objects.bulk_create(rows)
+    pending = [photo.pk for photo in created if photo.blur_state == BlurState.PENDING]
+    if pending:
+        from yizhan.reports.tasks import blur_report_photos
+
+        blur_report_photos.delay(pending)  # after the commit, on a worker
+    return created
 
 
 def _store_blurred(photo: ReportPhoto, faces: FaceResult | None, files: _Files) -> None:
@@ -1596,21 +1625,26 @@ def report_photo_blur(*, photo_id: int, retry_failed: bool = False) -> str:
 
 
 def report_photos_blur(
-    *, batch_size: int = 200, retry_failed: bool = False, limit: int | None = None
+    *,
+    batch_size: int = 200,
+    retry_failed: bool = False,
+    limit: int | None = None,
+    older_than_seconds: int | None = None,
 ) -> dict[str, int]:
     """Blur every photo without its copy, in batches of ``batch_size`` ids (by id, so a run
-    stopped halfway resumes where it was); the counts of each outcome."""
+    stopped halfway resumes where it was); the counts of each outcome. ``older_than_seconds``
+    leaves alone the photos stored since (their own task is on its way)."""
     states = [BlurState.PENDING] + ([BlurState.FAILED] if retry_failed else [])
+    waiting = ReportPhoto.objects.filter(blur_state__in=states)
+    if older_than_seconds is not None:
+        cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+        waiting = waiting.filter(created_at__lt=cutoff)
     counts = {"done": 0, "failed": 0, "skipped": 0}
     last = 0
     seen = 0
     while limit is None or seen < limit:
         size = batch_size if limit is None else min(batch_size, limit - seen)
-        ids = list(
-            ReportPhoto.objects.filter(blur_state__in=states, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:size]
-        )
+        ids = list(waiting.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
         if not ids:
             break
         for pk in ids:
