@@ -20,7 +20,7 @@ DEV_SETTINGS := yizhan.config.settings.dev
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=benchmarks --ignore=docs \
 	--ignore=node_modules --ignore=build --ignore=dist
 
-.PHONY: help venv demo test bench fuzz lint format messages clean backup screenshots
+.PHONY: help venv demo test bench fuzz lint format messages clean backup screenshots prod prod-test
 
 help: ## Show this list
 	@echo "Yizhan 驿站 — make targets:"
@@ -71,6 +71,12 @@ demo: venv ## Create the venv, migrate, load the demo street and serve it on htt
 	@echo "Serving http://127.0.0.1:$(PORT)/ — press Ctrl-C to stop."
 	@DJANGO_SETTINGS_MODULE=$(DEV_SETTINGS) YIZHAN_DEMO=1 DEBUG=1 YIZHAN_JOBS_INPROCESS=1 \
 		DASHBOARD_PUBLIC_STREETS=140213055 $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+prod: venv ## The production profile here: gunicorn (4 workers), 2 task workers, the scheduler, PostgreSQL, Redis, an S3 stand-in, the demo (docs/deploy.md; PORT=…)
+	$(VENV_PY) tools/prod.py --port $(PORT)
+
+prod-test: venv ## Start a fresh production profile and run the smoke and multi-process tests against it
+	YIZHAN_PROD=1 $(VENV)/bin/pytest -q -p no:xdist tests/prod
 
 test: venv ## Run the test suite (SQLite, in parallel)
 	$(VENV)/bin/pytest -q -n auto

@@ -46,15 +46,42 @@ def test_production_passes_the_deploy_check_and_trusts_one_proxy(tmp_path):
         "YIZHAN_VAR_DIR": str(tmp_path),
         **SAFE,
         "SECRET_KEY": secrets.token_urlsafe(64),  # the check wants a varied key
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     manage = [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"]
     result = subprocess.run(manage, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+    # Without Redis, each process would keep its own rate limits and run the tasks itself.
+    without = {k: v for k, v in env.items() if k not in ("REDIS_URL", "TASK_QUEUE_URL")}
+    result = subprocess.run(manage, env=without, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "yizhan.W001" in result.stderr and "yizhan.W002" in result.stderr
     code = "import django; django.setup(); from django.conf import settings;"
     code += "print(settings.YIZHAN_TRUSTED_PROXY_HOPS)"
     hops = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert hops.stdout.strip() == "1", hops.stderr
+
+
+def test_production_serves_static_files_and_keeps_database_connections():
+    env = {**SAFE, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"}
+    env.pop("DB_CONN_MAX_AGE", None)
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.MIDDLEWARE[s.MIDDLEWARE.index('django.middleware.security.SecurityMiddleware')+1]);"
+        "print(s.STORAGES['staticfiles']['BACKEND']); print(s.DATABASES['default']['CONN_MAX_AGE'])"
+    )
+    full = {
+        **{k: v for k, v in os.environ.items() if k not in {*HARNESS, *SAFE, "DB_CONN_MAX_AGE"}},
+        "DJANGO_SETTINGS_MODULE": "yizhan.config.settings.production",
+        **env,
+    }
+    result = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True)
+    assert result.stdout.split() == [
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        "60",
+    ], result.stderr
 
 
 @pytest.mark.parametrize(

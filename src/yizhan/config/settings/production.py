@@ -1,11 +1,20 @@
-"""Production: refuses to start with DEBUG on, the default secret key or no ALLOWED_HOSTS."""
+"""Production: refuses to start with DEBUG on, the default secret key or no ALLOWED_HOSTS.
 
+The production profile (docs/deploy.md): gunicorn workers serving the app and, through
+WhiteNoise, the static files (hashed names, compressed, cached for a year); PostgreSQL with
+persistent connections; Redis for the cache, the rate limits and the task queue; Huey workers
+and the scheduler for the background work; photos in S3-compatible object storage.
+"""
+
+import os
+
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from yizhan.config.env import env_bool, env_int, env_list, env_str
 
 from .base import *  # noqa: F403
-from .base import DEBUG, DEFAULT_SECRET_KEY, LOGGING, SECRET_KEY
+from .base import DATABASES, DEBUG, DEFAULT_SECRET_KEY, LOGGING, MIDDLEWARE, SECRET_KEY
 
 # No development default here: the operator names the hosts this site answers to.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
@@ -46,3 +55,22 @@ YIZHAN_TRUSTED_PROXY_HOPS = env_int("YIZHAN_TRUSTED_PROXY_HOPS", 1)
 # One JSON object per log line (with the request id) unless LOG_FORMAT=text.
 LOG_FORMAT = env_str("LOG_FORMAT", "json")
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "text"
+
+# Static files from the app servers themselves, efficiently: WhiteNoise serves what
+# `collectstatic` gathered, under content-hashed names with a year's caching and pre-compressed
+# (gzip, Brotli) copies; nginx may serve STATIC_ROOT directly instead (deploy/nginx/yizhan.conf).
+MIDDLEWARE = list(MIDDLEWARE)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES = {
+    **globals().get("STORAGES", global_settings.STORAGES),
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# PostgreSQL: each worker keeps its connection for a minute (checked before reuse) instead of
+# connecting for every request; DB_CONN_MAX_AGE overrides (0: a connection per request, as
+# behind PgBouncer in transaction mode).
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and "DB_CONN_MAX_AGE" not in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
