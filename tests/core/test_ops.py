@@ -27,7 +27,7 @@ def test_readyz_checks_the_database_the_cache_the_storage_and_the_queue(db, tmp_
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "cache", "storage", "queue"}
+    assert set(body["checks"]) == {"database", "cache", "storage", "queue", "static"}
     assert all(check["ok"] for check in body["checks"].values())
     assert not list((tmp_path / "media" / "readyz").glob("*"))  # the probe file is gone
 
@@ -116,3 +116,15 @@ def test_behind_the_proxy_metrics_see_the_client_not_the_proxy(db, settings):
     assert outside.get("/metrics").status_code == 403
     local = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1")
     assert local.get("/metrics").status_code == 200
+
+
+def test_readyz_is_503_while_the_hashed_static_files_are_not_collected(db, settings, tmp_path):
+    settings.STATIC_ROOT = str(tmp_path / "static")  # nothing collected there
+    # (Django's setting_changed signal makes the lazy staticfiles_storage take the new one.)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["static"] == {"ok": False, "error": "FileNotFoundError"}

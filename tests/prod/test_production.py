@@ -7,7 +7,6 @@ goes through HTTP, as phones and consoles do.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
@@ -16,7 +15,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from PIL import Image
+from benchmarks._load_driver import jpeg, multipart
 
 from tests.prod.conftest import Api, log_in, operator_token
 
@@ -29,28 +28,7 @@ HERE = (40.0952, 113.2826)  # 清远西街社区小哥驿站, in 清远门网格
 
 
 def photo(seed: int) -> bytes:
-    rng = random.Random(seed)
-    small = Image.new("RGB", (9, 8))
-    small.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(72)])
-    out = io.BytesIO()
-    small.resize((640, 480), Image.Resampling.NEAREST).save(out, "JPEG", quality=85)
-    return out.getvalue()
-
-
-def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    boundary = "yizhanprod" + uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, value in fields.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
-        out.write(str(value).encode() + b"\r\n")
-    for name, filename, data in files:
-        out.write(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
-        )
-        out.write(data + b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+    return jpeg(seed, (640, 480))
 
 
 def objects(stack, prefix: str = "") -> set[str]:
@@ -77,7 +55,7 @@ def test_ready_and_measured(stack):
     with urllib.request.urlopen(f"{stack.url}/readyz", timeout=30) as response:
         body = json.loads(response.read())
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "cache", "storage", "queue"}
+    assert set(body["checks"]) == {"database", "cache", "storage", "queue", "static"}
     text = metrics(stack)
     assert 'yizhan_request_seconds_count{method="GET",route="readyz",status="2xx"}' in text
     assert "yizhan_reports_overdue" in text and "yizhan_task_queue_depth" in text

@@ -4,8 +4,9 @@
   check. Always 200 while the process serves.
 - ``GET /readyz``: the database answers a query, the cache keeps and returns a value, the
   storage accepts and deletes a file, the task queue answers (when tasks are queued, not run in
-  process): 200 with each check's time, else 503 naming what failed (the error's kind only,
-  never its message): for a load balancer's readiness check.
+  process), the static files' manifest is there (when names are hashed): 200 with each check's
+  time, else 503 naming what failed (the error's kind only, never its message): for a load
+  balancer's readiness check.
 - ``GET /metrics``: Prometheus text. Request latency by route (the URL pattern, not the path,
   so ids do not make new series), method and status class; and, read when scraped, overdue
   reports, failed notification deliveries, the task queue's depth and its oldest task's age,
@@ -221,6 +222,17 @@ def _check_storage() -> None:
     default_storage.delete(name)
 
 
+def _check_static() -> None:
+    # With hashed static files (production), a release whose `collectstatic` did not run
+    # would answer every page with a 500: not ready until the manifest is there.
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    if getattr(staticfiles_storage, "manifest_name", None) and not getattr(
+        staticfiles_storage, "hashed_files", None
+    ):
+        raise FileNotFoundError("no static files manifest: run collectstatic")
+
+
 def _check_queue() -> None:
     from yizhan.core.tasks import check_queue
 
@@ -232,6 +244,7 @@ CHECKS = {
     "cache": _check_cache,
     "storage": _check_storage,
     "queue": _check_queue,
+    "static": _check_static,
 }
 
 
