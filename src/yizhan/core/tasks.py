@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 from yizhan.core import jobs
 from yizhan.core.ops import current_request_id, register_gauge, request_id_bound
@@ -94,13 +94,16 @@ def task(name: str, *, retries: int = 0, retry_delay: int = 30) -> Callable[[Cal
             request_id = meta.get("request_id") or "-"
             if request_id == "-" and not immediate:
                 request_id = f"task-{uuid.uuid4().hex[:12]}"
+            # A worker starts and ends each task with a usable connection, as Django does for a
+            # request; never in the middle of a transaction (a task run inside one, as tests do).
+            tidy = not immediate and not connection.in_atomic_block
             with request_id_bound(request_id):
-                if not immediate:
+                if tidy:
                     close_old_connections()
                 try:
                     return fn(*args, **kwargs)
                 finally:
-                    if not immediate:
+                    if tidy:
                         close_old_connections()
 
         run.__name__ = fn.__name__
