@@ -143,13 +143,17 @@ class Stack:
 
     # --- the services ---------------------------------------------------------------------
 
-    def _database(self) -> None:
+    def _admin(self):
+        """A connection to the server's ``postgres`` database, and the profile's database name."""
         import psycopg
 
         parts = urlsplit(self.database_url)
-        name = parts.path.lstrip("/")
         admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
+        return psycopg.connect(admin, autocommit=True), parts.path.lstrip("/")
+
+    def _database(self) -> None:
+        conn, name = self._admin()
+        with conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if exists and not self.keep:
                 conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -158,12 +162,9 @@ class Stack:
                 conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop_database(self) -> None:
-        import psycopg
-
-        parts = urlsplit(self.database_url)
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+        conn, name = self._admin()
+        with conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _redis(self) -> None:
         import redis
@@ -175,20 +176,11 @@ class Stack:
                 client.flushdb()
 
     def _object_storage(self) -> None:
-        import boto3
-
-        env = self.env()
         if not self.s3_endpoint:
             self.spawn(
                 "s3", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.s3_port)]
             )
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=env["S3_ENDPOINT_URL"],
-            region_name=env["S3_REGION"],
-            aws_access_key_id=env["S3_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
-        )
+        s3 = self.s3()
         _wait(
             "the S3 stand-in", lambda: s3.list_buckets() is not None, 30, self.processes.get("s3")
         )

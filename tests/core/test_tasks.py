@@ -44,15 +44,6 @@ def _redis_or_skip() -> None:
         pytest.skip("no Redis on 127.0.0.1:6379 (CI has one)")
 
 
-@pytest.fixture
-def queued(task_queue):
-    return task_queue
-
-
-def run_one_from(queue) -> None:
-    run_next_task(queue)
-
-
 def test_without_a_queue_a_task_runs_at_commit_with_the_request_id(
     django_capture_on_commit_callbacks,
 ):
@@ -64,14 +55,14 @@ def test_without_a_queue_a_task_runs_at_commit_with_the_request_id(
     assert seen == [("hello", "req-immediate-1")]
 
 
-def test_a_rolled_back_transaction_queues_nothing(queued, django_capture_on_commit_callbacks):
+def test_a_rolled_back_transaction_queues_nothing(task_queue, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         record.delay("never")
-    assert queued.pending_count() == 0
+    assert task_queue.pending_count() == 0
 
 
 def test_a_queued_task_waits_in_redis_and_runs_in_a_worker_under_the_request_id(
-    queued, django_capture_on_commit_callbacks
+    task_queue, django_capture_on_commit_callbacks
 ):
     with request_id_bound("req-queued-1234"):
         with django_capture_on_commit_callbacks(execute=True):
@@ -80,14 +71,14 @@ def test_a_queued_task_waits_in_redis_and_runs_in_a_worker_under_the_request_id(
     assert tasks.queue_depth() == 1
     time.sleep(0.05)
     assert 0.04 < tasks.oldest_age() < 30
-    run_one_from(queued)
+    run_next_task(task_queue)
     assert seen == [("later", "req-queued-1234")]
     assert tasks.queue_depth() == 0 and tasks.oldest_age() == 0
 
 
-def test_a_task_queued_outside_a_request_gets_an_id_of_its_own(queued):
+def test_a_task_queued_outside_a_request_gets_an_id_of_its_own(task_queue):
     record.enqueue_now("cron")
-    run_one_from(queued)
+    run_next_task(task_queue)
     [(word, request_id)] = seen
     assert word == "cron" and request_id.startswith("task-")
 
@@ -115,14 +106,14 @@ def registry(monkeypatch):
     return calls
 
 
-def test_the_scheduler_enqueues_each_slot_once_however_many_schedulers_tick(registry, queued):
+def test_the_scheduler_enqueues_each_slot_once_however_many_schedulers_tick(registry, task_queue):
     now = 1_800_000_000.0  # a whole hour
     assert tasks.schedule_due(now) == ["tests.hourly", "tests.minutely"]
     assert tasks.schedule_due(now + 30) == []  # a second scheduler, the same slots
     assert tasks.schedule_due(now + 61) == ["tests.minutely"]
-    assert queued.pending_count() == 3
+    assert task_queue.pending_count() == 3
     for _ in range(3):
-        run_one_from(queued)
+        run_next_task(task_queue)
     assert sorted(registry) == ["hourly", "minutely", "minutely"]
 
 
@@ -149,7 +140,7 @@ def test_a_failing_job_records_no_success_and_releases_its_lock(monkeypatch):
     assert cache.get("yizhan:jobs:lock:tests.broken") is None
 
 
-def test_metrics_show_the_queue_and_the_jobs_last_successes(registry, queued):
+def test_metrics_show_the_queue_and_the_jobs_last_successes(registry, task_queue):
     record.enqueue_now("waiting")
     tasks.run_job_now("tests.minutely")
     body = Client().get("/metrics").content.decode()
@@ -178,17 +169,17 @@ def test_run_scheduler_refuses_without_a_queue(capsys):
     assert "run_jobs --loop" in capsys.readouterr().err
 
 
-def test_run_scheduler_once_queues_the_due_jobs(registry, queued, capsys):
+def test_run_scheduler_once_queues_the_due_jobs(registry, task_queue, capsys):
     call_command("run_scheduler", "--once")
     assert capsys.readouterr().out.split("\n")[:2] == [
         "queued tests.hourly",
         "queued tests.minutely",
     ]
-    assert queued.pending_count() == 2
+    assert task_queue.pending_count() == 2
 
 
 def test_notifications_are_delivered_by_the_queue(
-    queued, world, django_capture_on_commit_callbacks
+    task_queue, world, django_capture_on_commit_callbacks
 ):
     from yizhan.notifications.models import Delivery
     from yizhan.notifications.services import notify
@@ -196,6 +187,6 @@ def test_notifications_are_delivered_by_the_queue(
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipients=[world.rider.user], kind="test", title="你好")
     assert Delivery.objects.count() == 0  # waiting for a worker
-    assert queued.pending_count() == 1
-    run_one_from(queued)
+    assert task_queue.pending_count() == 1
+    run_next_task(task_queue)
     assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 1

@@ -82,8 +82,3 @@ def _storages_changed(*, setting: str, **kwargs) -> None:
 def private_storage() -> Storage:
     """The storage of report originals (a callable, so migrations name it, not its folder)."""
     return _PRIVATE  # type: ignore[return-value]
-
-
-def originals_in_object_storage() -> bool:
-    """Whether the originals are in object storage (else in the private folder on disk)."""
-    return not isinstance(_PRIVATE, FileSystemStorage)

@@ -218,11 +218,10 @@ S3_PRIVATE_PREFIX = env_str("S3_PRIVATE_PREFIX", "private")
 # The canned ACL the originals are uploaded with; empty sends none (a bucket with ACLs
 # disabled refuses any but bucket-owner-full-control: its policy alone keeps them private).
 S3_PRIVATE_ACL = env_str("S3_PRIVATE_ACL", "private")
-# Kept when set earlier in this file (e.g. STORAGES["staticfiles"]); set only entries, later.
+# Profiles change entries of it (production.py: "staticfiles"), never the whole dict.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    **globals().get("STORAGES", {}),
 }
 if S3_BUCKET:
     from yizhan.config.storage import s3_storages

@@ -8,13 +8,20 @@ and the scheduler for the background work; photos in S3-compatible object storag
 
 import os
 
-from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from yizhan.config.env import env_bool, env_int, env_list, env_str
 
 from .base import *  # noqa: F403
-from .base import DATABASES, DEBUG, DEFAULT_SECRET_KEY, LOGGING, MIDDLEWARE, SECRET_KEY
+from .base import (
+    DATABASES,
+    DEBUG,
+    DEFAULT_SECRET_KEY,
+    LOGGING,
+    MIDDLEWARE,
+    SECRET_KEY,
+    STORAGES,
+)
 
 # No development default here: the operator names the hosts this site answers to.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
@@ -65,7 +72,7 @@ MIDDLEWARE.insert(
     "whitenoise.middleware.WhiteNoiseMiddleware",
 )
 STORAGES = {
-    **globals().get("STORAGES", global_settings.STORAGES),
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
