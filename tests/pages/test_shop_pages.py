@@ -248,6 +248,20 @@ def test_the_shop_says_why_a_reward_cannot_be_reserved(shop):
     assert "On offer from" in rider.get(reverse("rewards:shop")).content.decode()
 
 
+def test_the_pick_up_window_reads_in_days_when_it_is_whole_days(shop):
+    rider = client_for(shop.rider.user)
+    assert shop.reward.pickup_hours == 72
+    html = rider.get(reverse("rewards:shop")).content.decode()
+    assert "Pick up within 3 days of reserving." in html
+    Reward.objects.filter(pk=shop.reward.pk).update(pickup_hours=36)
+    html = rider.get(reverse("rewards:shop")).content.decode()
+    assert "Pick up within 36 hours of reserving." in html
+    Reward.objects.filter(pk=shop.reward.pk).update(pickup_hours=24)
+    chinese = any_client_for(shop.rider.user)
+    chinese.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    assert "预留后 1 天内领取。" in chinese.get(reverse("rewards:shop")).content.decode()
+
+
 def test_a_priority_window_notice_says_whether_i_am_in(shop):
     give(shop, shop.other_rider.user, 20, "window-top-1")
     give(shop, shop.other_rider.user, 20, "window-top-2")  # 40 earned: first; the rider second

@@ -50,6 +50,12 @@ class Reward(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def pickup_days(self) -> int | None:
+        """The pick-up window in whole days (168 hours reads better as 7 days), else None."""
+        days, rest = divmod(self.pickup_hours, 24)
+        return days if days and not rest else None
+
 
 class Stock(models.Model):
     """A reward's stock at one station."""

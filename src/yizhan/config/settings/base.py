@@ -88,6 +88,9 @@ TEMPLATES = [
     },
 ]
 
+# Form fields render with Django's templates, except that a checkbox sits inside its label.
+FORM_RENDERER = "yizhan.core.forms.FormRenderer"
+
 
 def database_from_url(url: str) -> dict:
     """Parse DATABASE_URL; SQLite gets WAL, a busy timeout and IMMEDIATE write transactions."""

@@ -89,7 +89,7 @@
       }).bindPopup('<a href="' + m.url + '">' + escapeHtml(m.name) + "</a>").addTo(layer);
       bounds.push(p);
     });
-    if (bounds.length > 1) map.fitBounds(L.latLngBounds(bounds).pad(0.15), { maxZoom: 16 });
+    if (bounds.length > 1) map.fitBounds(L.latLngBounds(bounds).pad(0.15), { maxZoom: 18 });
     else if (bounds.length === 1) map.setView(bounds[0], 15);
   }
   map.on("click", function (e) {
