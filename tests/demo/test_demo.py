@@ -9,10 +9,12 @@ each test runs in a savepoint within it.
 import json
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from io import StringIO
 from itertools import combinations
+from unittest import mock
 
 import pytest
 from django.contrib import admin
@@ -518,13 +520,29 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         transaction.atomic(),
     ):
         before = transaction.savepoint()
-        load_demo()
-        first = snapshot()
+        start = timezone.now()
+        with clock_running_from(start):
+            load_demo()
+            first = snapshot()
         transaction.savepoint_rollback(before)
         assert not Area.objects.exists() and not User.objects.exists()
-        load_demo()
-        yield Loaded(first=first, second=snapshot())
+        with clock_running_from(start):
+            load_demo()
+            second = snapshot()
+        yield Loaded(first=first, second=second)
         transaction.set_rollback(True)
+
+
+@contextmanager
+def clock_running_from(start):
+    """``timezone.now`` runs on from ``start``: both loads begin at the same moment. The demo
+    places much relative to the load moment (a report filed 150 minutes ago, an escalation run
+    at the load): two loads a minute apart could otherwise put one of them either side of
+    midnight and count its days differently."""
+    real = timezone.now
+    began = real()
+    with mock.patch.object(timezone, "now", lambda: start + (real() - began)):
+        yield
 
 
 @pytest.fixture
