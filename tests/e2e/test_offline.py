@@ -296,6 +296,31 @@ def test_denied_location_offers_the_manual_way(world, password, street, new_cont
     assert page.locator("#id_community").is_visible()
 
 
+def test_the_album_is_the_way_when_the_camera_is_refused(
+    world, password, street, new_context, shot, tmp_path
+):
+    """The photo input opens the camera directly; a photo already taken, or a camera refused
+    to the browser, goes through 从相册选择: the same input, opened without ``capture``."""
+    context = new_context(phone=True)  # no camera permission granted
+    page = context.new_page()
+    log_in(page, RIDER_PHONE, password, expect=r"/rider/")
+    page.goto("/report/")
+    assert page.get_attribute("#id_photos", "capture") == "environment"
+    page.evaluate(
+        """() => document.getElementById('id_photos').addEventListener('click', e => {
+             window.captureAtClick = e.target.hasAttribute('capture'); })"""
+    )
+    album = page.locator("#photo-album")
+    assert album.is_visible() and album.bounding_box()["height"] >= 44
+    with page.expect_file_chooser() as chooser:
+        album.click()
+    assert page.evaluate("() => window.captureAtClick") is False  # the album, not the camera
+    chooser.value.set_files(big_jpeg(tmp_path, taken=timezone.localtime()))
+    page.locator("#photo-previews li").first.wait_for()
+    assert page.get_attribute("#id_photos", "capture") == "environment"  # the camera next time
+    shot(page, "album")
+
+
 def test_a_big_photo_is_scaled_on_the_phone_an_undecodable_one_left_to_the_server(
     world, password, phone
 ):
