@@ -8,6 +8,7 @@ from django import forms
 from django.utils import translation
 
 from yizhan.appeals.forms import AppealForm
+from yizhan.reports.forms import HandleForm, ReopenForm, ReportForm, VerifyForm
 
 
 class HelpedForm(forms.Form):
@@ -37,3 +38,12 @@ def test_other_fields_render_as_django_does():
         html = AppealForm()["topic"].as_field_group()
     assert re.search(r'<label for="id_topic">[^<]*:</label>', html), html
     assert "<select" in html
+
+
+def test_every_photo_field_that_opens_the_camera_offers_the_album():
+    """site.js puts 从相册选择 under each camera input that says ``data-album``: the rider's
+    report, the handler's after photos, the verifier's and the reopener's."""
+    for form_class in (ReportForm, ReopenForm, VerifyForm, HandleForm):
+        html = str(form_class.base_fields["photos"].widget.render("photos", None))
+        assert 'capture="environment"' in html, form_class
+        assert 'data-album="' in html, form_class

@@ -310,7 +310,7 @@ def test_the_album_is_the_way_when_the_camera_is_refused(
         """() => document.getElementById('id_photos').addEventListener('click', e => {
              window.captureAtClick = e.target.hasAttribute('capture'); })"""
     )
-    album = page.locator("#photo-album")
+    album = page.locator("#id_photos-album")
     assert album.is_visible() and album.bounding_box()["height"] >= 44
     with page.expect_file_chooser() as chooser:
         album.click()

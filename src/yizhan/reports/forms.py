@@ -45,12 +45,18 @@ class KeyField(forms.CharField):
 
 
 class CameraInput(forms.FileInput):
-    """Several photos at once; on a phone it opens the back camera first."""
+    """Several photos at once; on a phone it opens the back camera first, and site.js adds a
+    button under it that opens the album instead (``data-album``)."""
 
     allow_multiple_selected = True
 
     def __init__(self, attrs: dict | None = None) -> None:
-        base = {"accept": "image/*", "capture": "environment", "multiple": True}
+        base = {
+            "accept": "image/*",
+            "capture": "environment",
+            "multiple": True,
+            "data-album": _("Choose from the album instead"),
+        }
         super().__init__({**base, **(attrs or {})})
 
 

@@ -36,18 +36,6 @@
   var photos = document.getElementById("id_photos");
   var previews = document.getElementById("photo-previews");
   var photoNote = document.getElementById("photo-note");
-  /* The camera opens directly (capture="environment"). A photo already taken, or a phone whose
-     camera is refused to the browser, needs the album: the same input without "capture". */
-  var album = document.getElementById("photo-album");
-  if (photos && album && photos.hasAttribute("capture")) {
-    album.hidden = false;
-    album.addEventListener("click", function () {
-      var capture = photos.getAttribute("capture");
-      photos.removeAttribute("capture");
-      photos.click();
-      photos.setAttribute("capture", capture);
-    });
-  }
   if (photos && previews) {
     photos.addEventListener("change", function () {
       previews.innerHTML = "";
