@@ -7,6 +7,8 @@ resolve to the same user, and every endpoint then goes through the permission la
 
 import functools
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
@@ -156,6 +158,15 @@ def malformed_multipart(request, exc):
     # A multipart body without a boundary (or a broken one): Django raises this, not a 400.
     message = _("The request body could not be read: the multipart form is malformed.")
     return _error(request, 400, "invalid_body", message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request, exc):
+    # More than DATA_UPLOAD_MAX_MEMORY_SIZE outside the files: Django's 400 page is HTML.
+    message = _("The request body is too large: at most %(mb).1f MB besides the files.") % {
+        "mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_048_576
+    }
+    return _error(request, 413, "too_large", message)
 
 
 @api.exception_handler(OverflowError)
