@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import log_in
 from tests.e2e.helpers import t, watched
 from tests.events.builders import attendance_rule, make_event
+from yizhan.core.qr import qr_svg
 from yizhan.events import services
 from yizhan.events.choices import CheckInMethod, PointsStatus, SignupStatus
 from yizhan.events.models import Signup
-from yizhan.events.views import qr_svg
 from yizhan.points.selectors import balance_of
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

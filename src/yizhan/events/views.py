@@ -13,13 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,6 +26,7 @@ from yizhan.core.errors import ApplicationError, NotFound
 from yizhan.core.pages import error_page, is_htmx, page, run_action
 from yizhan.core.pagination import page_of
 from yizhan.core.permissions import Action, can, get_for_user
+from yizhan.core.qr import qr_svg
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.events import forms, selectors, services
 from yizhan.events.choices import SignupStatus
@@ -37,17 +36,6 @@ from yizhan.people.validation import normalise_phone_or_none
 from yizhan.points.views import refusal
 
 CONSOLE = tuple(CONSOLE_ROLES)
-
-
-def qr_svg(payload: str) -> str:
-    """A QR code as inline SVG, drawn on the server."""
-    code = segno.make(payload, error="m", micro=False)
-    # The payload is our own link or "YZE-<id>-<digits>": nothing a user typed reaches it.
-    return mark_safe(
-        code.svg_inline(
-            scale=8, border=2, dark="#1f2328", light="#fff", svgclass="qr", omitsize=True
-        )
-    )
 
 
 def _event(request: HttpRequest, event_id: int, action: Action = Action.VIEW) -> Event:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,6 +27,7 @@ from yizhan.core.errors import ApplicationError
 from yizhan.core.pages import error_page, form_error, page, run_action
 from yizhan.core.pagination import page_of
 from yizhan.core.permissions import Action, can, get_for_user, restrict
+from yizhan.core.qr import qr_svg
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.points import selectors as points_selectors
 from yizhan.points.forms import new_key
@@ -40,17 +39,6 @@ from yizhan.rewards.models import PriorityWindow, Redemption, Reward, Stock, Sto
 from yizhan.stations.models import Station
 
 CONSOLE = tuple(CONSOLE_ROLES)
-
-
-def qr_svg(payload: str) -> str:
-    """The pickup QR code as inline SVG, drawn on the server (no script, no image request)."""
-    code = segno.make(payload, error="m", micro=False)
-    # The payload is our own "YZR-<id>-<digits>": nothing a user typed reaches the markup.
-    return mark_safe(
-        code.svg_inline(
-            scale=8, border=2, dark="#1f2328", light="#fff", svgclass="qr", omitsize=True
-        )
-    )
 
 
 # --- the rider's pages -------------------------------------------------------------------------

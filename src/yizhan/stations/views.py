@@ -16,13 +16,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,6 +42,7 @@ from yizhan.core.permissions import (
     is_console_user,
     scope_code,
 )
+from yizhan.core.qr import qr_svg
 from yizhan.core.roles import CONSOLE_ROLES, Role
 from yizhan.stations import exchange, forms, selectors, services
 from yizhan.stations import hours as hours_module
@@ -66,17 +65,6 @@ def refusal(
         return error_page(request, exc)
     form_error(form, exc)
     return draw(exc.status)
-
-
-def qr_svg(payload: str) -> str:
-    """A QR code as inline SVG, drawn on the server (no script, no image request)."""
-    code = segno.make(payload, error="m", micro=False)
-    # The payload is our own check-in URL: nothing a user typed reaches the markup.
-    return mark_safe(
-        code.svg_inline(
-            scale=8, border=2, dark="#1f2328", light="#fff", svgclass="qr", omitsize=True
-        )
-    )
 
 
 def month_start() -> date:
